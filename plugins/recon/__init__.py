@@ -1,0 +1,1 @@
+"""recon: reconcile a fintech's ledger, payment processors and bank accounts."""

@@ -1,0 +1,150 @@
+"""Source declarations: one YAML file per source in `dags/sources/`. Sources are data, not code."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from recon import paths
+from recon.settings import check_identifier
+
+COLUMN_TYPES = {"string", "currency", "money", "integer", "timestamp", "date"}
+KINDS = {"file", "database"}
+
+
+class SourceConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    source: str  # the header (file) or column (database) it is read from
+    required: bool = True  # the header/column must be present in the input
+    nullable: bool = False  # an empty value is allowed
+    length: int = 64
+    currency_from: str | None = None  # money: the column (output name) holding its currency
+
+    @property
+    def sql_type(self) -> str:
+        return {
+            "string": f"VARCHAR({self.length})",
+            "currency": "CHAR(3)",
+            "money": "BIGINT",
+            "integer": "BIGINT",
+            "timestamp": "DATETIME(6)",
+            "date": "DATE",
+        }[self.type]
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    description: str
+    kind: str
+    format: str
+    table: str
+    columns: tuple[Column, ...]
+    s3_prefix: str
+    schedule: str
+    start_date: date
+    grace_days: int
+    expectations: tuple[dict[str, Any], ...]
+    options: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(name)
+
+
+def _parse_column(raw: dict[str, Any], where: str) -> Column:
+    name = check_identifier(str(raw.get("name", "")), f"column name in {where}")
+    ctype = raw.get("type", "string")
+    if ctype not in COLUMN_TYPES:
+        raise SourceConfigError(f"{where}: column {name}: type {ctype!r} is not one of {sorted(COLUMN_TYPES)}")
+    if ctype == "money" and not raw.get("currency_from"):
+        raise SourceConfigError(f"{where}: column {name}: a money column needs currency_from")
+    return Column(name=name, type=ctype, source=str(raw.get("from", name)), required=bool(raw.get("required", True)),
+                  nullable=bool(raw.get("nullable", False)), length=int(raw.get("length", 64)),
+                  currency_from=raw.get("currency_from"))
+
+
+def load_source(path: Path) -> Source:
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise SourceConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise SourceConfigError(f"{path}: expected a mapping at the top level")
+    where = str(path)
+    for key in ("name", "kind", "format", "table", "columns"):
+        if key not in raw:
+            raise SourceConfigError(f"{where}: missing required key {key!r}")
+    name = check_identifier(str(raw["name"]), f"source name in {where}")
+    if path.stem != name:
+        raise SourceConfigError(f"{where}: the file must be named after the source ({name}.yml)")
+    if raw["kind"] not in KINDS:
+        raise SourceConfigError(f"{where}: kind {raw['kind']!r} is not one of {sorted(KINDS)}")
+    columns = tuple(_parse_column(c, where) for c in raw["columns"])
+    names = {c.name for c in columns}
+    for col in columns:
+        if col.currency_from and col.currency_from not in names:
+            raise SourceConfigError(f"{where}: column {col.name}: currency_from {col.currency_from!r} is not a column")
+    prefix = str(raw.get("s3_prefix", f"inbound/{name}")).strip("/")
+    if not re.match(r"^[A-Za-z0-9_/-]+$", prefix) or ".." in prefix:
+        raise SourceConfigError(f"{where}: s3_prefix {prefix!r} may hold letters, digits, _, - and / only")
+    known = {"name", "description", "kind", "format", "table", "columns", "s3_prefix", "schedule", "start_date",
+             "grace_days", "expectations", "options"}
+    unknown = set(raw) - known
+    if unknown:
+        raise SourceConfigError(f"{where}: unknown keys {sorted(unknown)} (known: {sorted(known)})")
+    start = raw.get("start_date", date(2026, 1, 1))
+    return Source(
+        name=name,
+        description=str(raw.get("description", "")),
+        kind=raw["kind"],
+        format=str(raw["format"]),
+        table=check_identifier(str(raw["table"]), f"table in {where}"),
+        columns=columns,
+        s3_prefix=prefix,
+        schedule=str(raw.get("schedule", "0 0 * * *")),
+        start_date=start if isinstance(start, date) else date.fromisoformat(str(start)),
+        grace_days=int(raw.get("grace_days", 3)),
+        expectations=tuple(raw.get("expectations") or ()),
+        options=dict(raw.get("options") or {}),
+        path=path,
+    )
+
+
+@lru_cache(maxsize=8)
+def _load_all(directory: str) -> dict[str, Source]:
+    found = {}
+    for path in sorted(Path(directory).glob("*.yml")):
+        source = load_source(path)
+        found[source.name] = source
+    return found
+
+
+def all_sources() -> dict[str, Source]:
+    return _load_all(str(paths.sources_dir()))
+
+
+def get_source(name: str) -> Source:
+    sources = all_sources()
+    if name not in sources:
+        raise SourceConfigError(f"unknown source {name!r}; declared sources: {', '.join(sorted(sources)) or 'none'}"
+                                f" (in {paths.sources_dir()})")
+    return sources[name]

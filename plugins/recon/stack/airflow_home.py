@@ -1,0 +1,20 @@
+"""Airflow's home under `.stack/airflow`: SQLite metadata, LocalExecutor, no examples, connections from env."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def ensure_airflow_db(airflow_home: Path) -> None:
+    airflow_home.mkdir(parents=True, exist_ok=True)
+    marker = airflow_home / ".migrated"
+    if marker.exists() and (airflow_home / "airflow.db").exists():
+        return
+    print(f"initialising Airflow metadata in {airflow_home} (airflow db migrate) ...", flush=True)
+    airflow = Path(sys.executable).parent / "airflow"
+    result = subprocess.run([str(airflow), "db", "migrate"], env=dict(os.environ), capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"airflow db migrate failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    marker.write_text("ok\n")

@@ -1,0 +1,115 @@
+"""The local stack's settings (ports, credentials) and the environment it exports."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from recon import paths
+from recon.settings import load_settings
+
+DEFAULT_DB_PORT = 3317  # never 3306: the project must not touch a server already there
+DEFAULT_S3_PORT = 5055
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    stack_dir: Path
+    db_host: str
+    db_port: int
+    db_user: str
+    db_password: str
+    s3_host: str
+    s3_port: int
+
+    @property
+    def mariadb_dir(self) -> Path:
+        return self.stack_dir / "mariadb"
+
+    @property
+    def socket(self) -> Path:
+        return self.mariadb_dir / "mysqld.sock"
+
+    @property
+    def s3_endpoint(self) -> str:
+        return f"http://{self.s3_host}:{self.s3_port}"
+
+    @property
+    def airflow_home(self) -> Path:
+        return Path(os.environ.get("AIRFLOW_HOME", self.stack_dir / "airflow"))
+
+
+def _credentials_file(stack_dir: Path) -> Path:
+    return stack_dir / "credentials.env"
+
+
+def local_password(stack_dir: Path, create: bool = False) -> str:
+    """A random password made once per checkout and kept in the git-ignored stack folder: no secret in git."""
+    path = _credentials_file(stack_dir)
+    if path.exists():
+        for line in path.read_text().splitlines():
+            if line.startswith("RECON_DB_PASSWORD="):
+                return line.split("=", 1)[1]
+    if not create:
+        return ""
+    stack_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(18)
+    path.write_text(f"RECON_DB_PASSWORD={value}\n")
+    path.chmod(0o600)
+    return value
+
+
+def load_stack_config(create_credentials: bool = False) -> StackConfig:
+    stack_dir = paths.stack_dir()
+    return StackConfig(
+        stack_dir=stack_dir,
+        db_host=os.environ.get("RECON_DB_HOST", "127.0.0.1"),
+        db_port=int(os.environ.get("RECON_DB_PORT", DEFAULT_DB_PORT)),
+        db_user=os.environ.get("RECON_DB_USER", "recon"),
+        db_password=os.environ.get("RECON_DB_PASSWORD") or local_password(stack_dir, create_credentials),
+        s3_host=os.environ.get("RECON_S3_HOST", "127.0.0.1"),
+        s3_port=int(os.environ.get("RECON_S3_PORT", DEFAULT_S3_PORT)),
+    )
+
+
+def stack_environment(cfg: StackConfig | None = None) -> dict[str, str]:
+    """Everything a process needs to talk to the local stack, as environment variables."""
+    cfg = cfg or load_stack_config()
+    settings = load_settings()
+    user, pw = quote(cfg.db_user, safe=""), quote(cfg.db_password, safe="")
+    mysql = f"mysql://{user}:{pw}@{cfg.db_host}:{cfg.db_port}"
+    endpoint = quote(cfg.s3_endpoint, safe="")
+    repo = paths.repo_dir()
+    home = cfg.airflow_home
+    return {
+        "RECON_NAMESPACE": settings.namespace,
+        "RECON_S3_BUCKET": settings.bucket,
+        "RECON_DB_HOST": cfg.db_host,
+        "RECON_DB_PORT": str(cfg.db_port),
+        "RECON_DB_USER": cfg.db_user,
+        "RECON_DB_PASSWORD": cfg.db_password,
+        "RECON_S3_ENDPOINT_URL": cfg.s3_endpoint,
+        "RECON_DBT_EXECUTABLE": str(paths.dbt_executable()),
+        "AIRFLOW_CONN_RECON_WAREHOUSE": f"{mysql}/{settings.raw_db}",
+        "AIRFLOW_CONN_RECON_PRODUCT_DB": f"{mysql}/{settings.product_db}",
+        # moto accepts any key; in production these come from the real connection
+        "AIRFLOW_CONN_RECON_S3": f"aws://local:local@/?endpoint_url={endpoint}&region_name=us-east-1",
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(repo / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(repo / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+    }
+
+
+def apply_environment() -> dict[str, str]:
+    """Fill os.environ with the local stack's values; anything the user already set wins."""
+    env = stack_environment()
+    for key, value in env.items():
+        os.environ.setdefault(key, value)
+    return env

@@ -1,0 +1,55 @@
+"""`recon stack up|down|status|env`: the local default stack used by `make demo` and `make test`."""
+from __future__ import annotations
+
+import os
+import shlex
+
+from recon import paths, s3, warehouse
+from recon.settings import load_settings
+from recon.stack import airflow_home, mariadb, s3server
+from recon.stack.config import apply_environment, load_stack_config, stack_environment
+
+
+def external_db() -> bool:
+    return os.environ.get("RECON_EXTERNAL_DB", "") not in ("", "0", "false", "False")
+
+
+def up(with_airflow: bool = True) -> None:
+    cfg = load_stack_config(create_credentials=True)
+    if external_db():
+        print(f"using the external database at {cfg.db_host}:{cfg.db_port} (RECON_EXTERNAL_DB is set)")
+    else:
+        mariadb.start(cfg)
+    s3server.start(cfg)
+    apply_environment()
+    settings = load_settings()
+    s3.ensure_bucket(s3.client(), settings.bucket)
+    print(f"bucket s3://{settings.bucket} ready")
+    warehouse.init_product_db(settings)
+    warehouse.init_warehouse(settings)
+    print(f"databases {settings.raw_db}, {settings.dbt_db}, {settings.marts_db}, {settings.product_db} ready")
+    if with_airflow:
+        airflow_home.ensure_airflow_db(cfg.airflow_home)
+        print(f"Airflow home {cfg.airflow_home} ready")
+
+
+def down() -> None:
+    cfg = load_stack_config()
+    s3server.stop(cfg)
+    if not external_db():
+        mariadb.stop(cfg)
+
+
+def status() -> int:
+    cfg = load_stack_config()
+    db_ok = mariadb.is_running(cfg)
+    s3_ok = s3server.is_running(cfg)
+    print(f"MariaDB  {cfg.db_host}:{cfg.db_port}  {'running' if db_ok else 'stopped'}  (data {cfg.mariadb_dir})")
+    print(f"S3       {cfg.s3_endpoint}  {'running' if s3_ok else 'stopped'}")
+    print(f"Airflow  home {cfg.airflow_home}")
+    print(f"stack    {paths.stack_dir()}")
+    return 0 if db_ok and s3_ok else 1
+
+
+def env_exports() -> str:
+    return "\n".join(f"export {k}={shlex.quote(v)}" for k, v in stack_environment().items())

@@ -1,0 +1,154 @@
+"""The loader's tables in `<ns>_raw`: manifest, run log, watermarks, and landing/src tables per source (DDL from
+the source YAML). Idempotent: safe to run on every start."""
+from __future__ import annotations
+
+from recon import db
+from recon.settings import Settings, load_settings
+from recon.sources import Source, all_sources
+
+MANIFEST_DDL = """
+CREATE TABLE IF NOT EXISTS {raw}.file_manifest (
+  file_id BIGINT AUTO_INCREMENT PRIMARY KEY,
+  source VARCHAR(48) NOT NULL,
+  business_date DATE NOT NULL,
+  object_key VARCHAR(1024) NOT NULL,
+  file_name VARCHAR(255) NOT NULL,
+  sha256 CHAR(64) NULL,
+  size_bytes BIGINT NULL,
+  rows_read BIGINT NULL,
+  rows_loaded BIGINT NULL,
+  rows_quarantined BIGINT NULL,
+  status VARCHAR(16) NOT NULL,
+  reason TEXT NULL,
+  load_id VARCHAR(64) NOT NULL,
+  duplicate_of BIGINT NULL,
+  supersedes BIGINT NULL,
+  archived_key VARCHAR(1024) NULL,
+  received_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+  updated_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6),
+  KEY ix_manifest_source_date (source, business_date),
+  KEY ix_manifest_sha (source, sha256)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4
+"""
+
+RUNS_DDL = """
+CREATE TABLE IF NOT EXISTS {raw}.ingest_runs (
+  run_id BIGINT AUTO_INCREMENT PRIMARY KEY,
+  source VARCHAR(48) NOT NULL,
+  business_date DATE NOT NULL,
+  load_id VARCHAR(64) NOT NULL,
+  step VARCHAR(16) NOT NULL,
+  status VARCHAR(16) NOT NULL,
+  files INT NOT NULL DEFAULT 0,
+  rows_in BIGINT NOT NULL DEFAULT 0,
+  rows_out BIGINT NOT NULL DEFAULT 0,
+  detail TEXT NULL,
+  seconds DOUBLE NULL,
+  recorded_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+  KEY ix_runs_source_date (source, business_date)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4
+"""
+
+WATERMARK_DDL = """
+CREATE TABLE IF NOT EXISTS {raw}.extract_watermarks (
+  source VARCHAR(48) PRIMARY KEY,
+  watermark DATETIME(6) NOT NULL,
+  updated_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4
+"""
+
+PRODUCT_LEDGER_DDL = """
+CREATE TABLE IF NOT EXISTS {product}.ledger_entries (
+  entry_id VARCHAR(64) PRIMARY KEY,
+  entry_type VARCHAR(32) NOT NULL,
+  processor VARCHAR(16) NOT NULL,
+  processor_reference VARCHAR(64) NOT NULL,
+  account_id VARCHAR(64),
+  merchant_id VARCHAR(64),
+  amount_minor BIGINT NOT NULL,
+  currency CHAR(3) NOT NULL,
+  status VARCHAR(16) NOT NULL,
+  occurred_at DATETIME(6) NOT NULL,
+  updated_at DATETIME(6) NOT NULL,
+  KEY ix_ledger_occurred (occurred_at),
+  KEY ix_ledger_updated (updated_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4
+"""
+
+
+SOURCE_SETTINGS_DDL = """
+CREATE TABLE IF NOT EXISTS {raw}.source_settings (
+  source VARCHAR(48) PRIMARY KEY,
+  kind VARCHAR(16) NOT NULL,
+  processor VARCHAR(16) NULL,
+  grace_days INT NOT NULL,
+  amount_tolerance_minor BIGINT NOT NULL,
+  updated_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4
+"""
+
+
+def landing_table(settings: Settings, source: Source) -> str:
+    return f"{settings.raw_db}.landing_{source.table}"
+
+
+def src_table(settings: Settings, source: Source) -> str:
+    return f"{settings.raw_db}.src_{source.table}"
+
+
+def _column_defs(source: Source) -> str:
+    return ",\n  ".join(f"{c.name} {c.sql_type} {'NULL' if c.nullable else 'NOT NULL'}" for c in source.columns)
+
+
+def landing_ddl(settings: Settings, source: Source) -> str:
+    return (f"CREATE TABLE IF NOT EXISTS {landing_table(settings, source)} (\n  {_column_defs(source)},\n"
+            "  _file_id BIGINT NOT NULL,\n  _row_number BIGINT NOT NULL,\n  _load_id VARCHAR(64) NOT NULL,\n"
+            "  KEY ix_landing_file (_file_id)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4")
+
+
+def src_ddl(settings: Settings, source: Source) -> str:
+    if source.kind == "database":  # every version of a row: (key, watermark) identifies it
+        key = f"PRIMARY KEY ({source.columns[0].name}, {source.options['watermark_column']})"
+    else:
+        key = "KEY ix_src_file (_file_id)"
+    return (f"CREATE TABLE IF NOT EXISTS {src_table(settings, source)} (\n  {_column_defs(source)},\n"
+            "  business_date DATE NOT NULL,\n  _file_id BIGINT NOT NULL,\n  _row_number BIGINT NOT NULL,\n"
+            "  _load_id VARCHAR(64) NOT NULL,\n  _published_at DATETIME(6) NOT NULL,\n"
+            f"  KEY ix_src_business_date (business_date),\n  {key}\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4")
+
+
+def init_warehouse(settings: Settings | None = None, sources: dict[str, Source] | None = None) -> None:
+    settings = settings or load_settings()
+    sources = all_sources() if sources is None else sources
+    conn = db.connect(autocommit=True)
+    try:
+        with conn.cursor() as cur:
+            for name in (settings.raw_db, settings.dbt_db, settings.marts_db):
+                cur.execute(f"CREATE DATABASE IF NOT EXISTS {name} CHARACTER SET utf8mb4")
+            for ddl in (MANIFEST_DDL, RUNS_DDL, WATERMARK_DDL, SOURCE_SETTINGS_DDL):
+                cur.execute(ddl.format(raw=settings.raw_db))
+            for source in sources.values():
+                cur.execute(landing_ddl(settings, source))
+                cur.execute(src_ddl(settings, source))
+                # dbt reads per-source tolerances from here: the YAML stays the one place they are set
+                cur.execute(
+                    f"REPLACE INTO {settings.raw_db}.source_settings "
+                    "(source, kind, processor, grace_days, amount_tolerance_minor) VALUES (%s, %s, %s, %s, %s)",
+                    (source.name, source.kind, source.options.get("processor"), source.grace_days,
+                     int(source.options.get("amount_tolerance_minor", 0))))
+    finally:
+        conn.close()
+
+
+def init_product_db(settings: Settings | None = None) -> None:
+    """The local stack simulates the product database; in production it is the product's own."""
+    from recon import connections
+
+    settings = settings or load_settings()
+    conn = db.connect(connections.PRODUCT_DB, autocommit=True)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"CREATE DATABASE IF NOT EXISTS {settings.product_db} CHARACTER SET utf8mb4")
+            cur.execute(PRODUCT_LEDGER_DDL.format(product=settings.product_db))
+    finally:
+        conn.close()
