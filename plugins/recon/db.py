@@ -19,7 +19,7 @@ def connect(conn_id: str = connections.WAREHOUSE, *, database: str | None = None
         port=int(info.port or 3306),
         user=info.login,
         password=info.password or "",
-        database=database,
+        database=info.schema if database is None else (database or None),  # "" = no default database
         charset="utf8mb4",
         autocommit=autocommit,
         local_infile=True,  # LOAD DATA LOCAL INFILE is how files land

@@ -120,7 +120,7 @@ def src_ddl(settings: Settings, source: Source) -> str:
 def init_warehouse(settings: Settings | None = None, sources: dict[str, Source] | None = None) -> None:
     settings = settings or load_settings()
     sources = all_sources() if sources is None else sources
-    conn = db.connect(autocommit=True)
+    conn = db.connect(autocommit=True, database="")
     try:
         with conn.cursor() as cur:
             for name in (settings.raw_db, settings.dbt_db, settings.marts_db):
@@ -145,7 +145,7 @@ def init_product_db(settings: Settings | None = None) -> None:
     from recon import connections
 
     settings = settings or load_settings()
-    conn = db.connect(connections.PRODUCT_DB, autocommit=True)
+    conn = db.connect(connections.PRODUCT_DB, autocommit=True, database="")
     try:
         with conn.cursor() as cur:
             cur.execute(f"CREATE DATABASE IF NOT EXISTS {settings.product_db} CHARACTER SET utf8mb4")

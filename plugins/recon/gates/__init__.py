@@ -1,0 +1,1 @@
+"""Great Expectations gates: landing audits (per file, from the source YAML) and the mart gate."""

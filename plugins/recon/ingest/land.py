@@ -1,0 +1,182 @@
+"""Land: bring each input of a business date into `landing_<table>`, all or nothing per file.
+
+File sources: download (hashing) -> dedupe/correction check -> parse to TSV -> LOAD DATA LOCAL INFILE, in one
+transaction with the manifest update. Database sources: extract with a watermark -> TSV -> LOAD DATA.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Iterator
+
+from recon import db, paths, s3
+from recon.ingest import manifest
+from recon.ingest.tsv import TsvWritten, load_data_sql, write_tsv
+from recon.parsers.base import ParseError, convert_row
+from recon.parsers.registry import get_parser
+from recon.settings import Settings, load_settings
+from recon.sources import Source
+from recon.warehouse import landing_table
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LandResult:
+    files: int = 0
+    landed: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    rows: int = 0
+    messages: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in ("files", "landed", "duplicates", "quarantined", "rows", "messages")}
+
+
+def _temp_path(suffix: str) -> Path:
+    fd, name = tempfile.mkstemp(prefix="recon-", suffix=suffix, dir=paths.work_dir())
+    os.close(fd)
+    return Path(name)
+
+
+def _load_into_landing(cur: Any, s: Settings, source: Source, tsv: TsvWritten, file_id: int, load_id: str) -> None:
+    table = landing_table(s, source)
+    cur.execute(f"DELETE FROM {table} WHERE _file_id = %s", (file_id,))  # a retried load starts clean
+    loaded = cur.execute(load_data_sql(table, source.column_names), (str(tsv.path), file_id, load_id))
+    cur.execute("SHOW COUNT(*) WARNINGS")
+    warnings = cur.fetchone()[0]
+    if warnings:
+        cur.execute("SHOW WARNINGS LIMIT 3")
+        raise RuntimeError(f"LOAD DATA into {table} raised {warnings} warning(s): {cur.fetchall()}")
+    if loaded != tsv.rows:
+        raise RuntimeError(f"LOAD DATA into {table} loaded {loaded} rows, the file has {tsv.rows}")
+
+
+def land_file_source(source: Source, business_date: date, load_id: str, keys: list[str] | None = None) -> LandResult:
+    s = load_settings()
+    client = s3.client()
+    prefix = s3.date_prefix(source.s3_prefix, business_date)
+    keys = s3.list_keys(client, s.bucket, prefix) if keys is None else keys
+    parser = get_parser(source.format)
+    result = LandResult(files=len(keys))
+    for key in keys:
+        file_name = key.rsplit("/", 1)[-1]
+        problem = s3.key_problem(key, prefix)
+        with db.transaction() as cur:
+            if problem:
+                manifest.insert(cur, s, source=source.name, business_date=business_date, object_key=key,
+                                file_name=file_name[:255], load_id=load_id, status="quarantined",
+                                reason=f"unsafe object key: {problem}")
+                result.quarantined += 1
+                result.messages.append(f"{key!r}: quarantined: unsafe object key: {problem}")
+                continue
+        started = time.monotonic()
+        download = s3.download(client, s.bucket, key, _temp_path(".download"))
+        tsv_path = _temp_path(".tsv")
+        try:
+            outcome = _land_one(s, source, business_date, load_id, key, file_name, download, tsv_path, parser)
+        finally:
+            download.path.unlink(missing_ok=True)
+            tsv_path.unlink(missing_ok=True)
+        kind, message, rows = outcome
+        setattr(result, kind, getattr(result, kind) + 1)
+        result.rows += rows
+        result.messages.append(message)
+        log.info("%s (%.1fs)", message, time.monotonic() - started)
+    return result
+
+
+def _land_one(s: Settings, source: Source, business_date: date, load_id: str, key: str, file_name: str,
+              download: s3.Download, tsv_path: Path, parser: Any) -> tuple[str, str, int]:
+    with db.transaction() as cur:
+        # a run that died between download and landing left a 'received' row: it no longer counts
+        cur.execute(f"UPDATE {s.raw_db}.file_manifest SET status = 'abandoned', reason = 'interrupted before "
+                    "landing; handled again by a later run' WHERE source = %s AND object_key = %s AND sha256 = %s "
+                    "AND status = 'received'", (source.name, key, download.sha256))
+        handled = manifest.find_handled_object(cur, s, source.name, key, download.sha256)
+        if handled:
+            return "duplicates", f"{file_name}: already handled as file {handled.file_id} ({handled.status})", 0
+        same = manifest.find_same_bytes(cur, s, source.name, download.sha256)
+        if same:
+            manifest.insert(cur, s, source=source.name, business_date=business_date, object_key=key,
+                            file_name=file_name, load_id=load_id, status="duplicate", sha256=download.sha256,
+                            size=download.size, duplicate_of=same.file_id,
+                            reason=f"same bytes as file {same.file_id} ({same.object_key})")
+            return "duplicates", f"{file_name}: duplicate of file {same.file_id}, not loaded again", 0
+        previous = manifest.find_current_version(cur, s, source.name, business_date, file_name)
+        file_id = manifest.insert(cur, s, source=source.name, business_date=business_date, object_key=key,
+                                  file_name=file_name, load_id=load_id, status="received", sha256=download.sha256,
+                                  size=download.size, supersedes=previous.file_id if previous else None)
+    try:
+        rows = ((r.line, r.values) for r in parser(source, download.path, file_name))
+        tsv = write_tsv(tsv_path, source.column_names, rows)
+    except ParseError as exc:
+        with db.transaction() as cur:
+            manifest.update(cur, s, file_id, status="quarantined", reason=str(exc), rows_loaded=0)
+        return "quarantined", f"{file_name}: quarantined: {exc}", 0
+    with db.transaction() as cur:
+        _load_into_landing(cur, s, source, tsv, file_id, load_id)
+        manifest.update(cur, s, file_id, status="landed", rows_read=tsv.rows)
+    note = f" (correction of file {previous.file_id})" if previous else ""
+    return "landed", f"{file_name}: landed {tsv.rows} rows as file {file_id}{note}", tsv.rows
+
+
+def _extract_rows(source: Source, business_date: date, watermark: datetime | None,
+                  file_name: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    opts = source.options
+    table = opts["query_table"]
+    cols = ", ".join(c.source for c in source.columns)
+    start = datetime.combine(business_date, datetime.min.time())
+    sql = (f"SELECT {cols} FROM {table} WHERE ({opts['business_time_column']} >= %s "
+           f"AND {opts['business_time_column']} < %s)")
+    params: list[Any] = [start, start + timedelta(days=1)]
+    if watermark is not None:  # >=: a row updated in the same microsecond as the watermark is not missed
+        sql += f" OR {opts['watermark_column']} >= %s"
+        params.append(watermark)
+    conn = db.connect(opts.get("connection", "recon_product_db"), streaming=True)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql + f" ORDER BY {source.columns[0].source}", params)
+            names = [c.source for c in source.columns]
+            for number, record in enumerate(cur, start=1):
+                raw = {n: (v.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, datetime) else v)
+                       for n, v in zip(names, record)}
+                yield number, convert_row(source, raw, file_name, number)
+    finally:
+        conn.close()
+
+
+def land_database_source(source: Source, business_date: date, load_id: str) -> LandResult:
+    s = load_settings()
+    with db.transaction() as cur:
+        cur.execute(f"SELECT watermark FROM {s.raw_db}.extract_watermarks WHERE source = %s", (source.name,))
+        found = cur.fetchone()
+    watermark = found[0] if found else None
+    name = source.options["query_table"]
+    object_key = f"db:{source.options.get('connection')}/{name}?business_date={business_date}&since={watermark}"
+    tsv_path = _temp_path(".tsv")
+    try:
+        with db.transaction() as cur:
+            file_id = manifest.insert(cur, s, source=source.name, business_date=business_date, object_key=object_key,
+                                      file_name=name, load_id=load_id, status="received")
+        try:
+            tsv = write_tsv(tsv_path, source.column_names, _extract_rows(source, business_date, watermark, name))
+        except ParseError as exc:
+            with db.transaction() as cur:
+                manifest.update(cur, s, file_id, status="quarantined", reason=str(exc), rows_loaded=0)
+            return LandResult(files=1, quarantined=1, messages=[f"extraction quarantined: {exc}"])
+        with db.transaction() as cur:
+            _load_into_landing(cur, s, source, tsv, file_id, load_id)
+            cur.execute(f"UPDATE {s.raw_db}.file_manifest SET status = 'landed', rows_read = %s, sha256 = %s "
+                        "WHERE file_id = %s", (tsv.rows, tsv.sha256, file_id))
+    finally:
+        tsv_path.unlink(missing_ok=True)
+    message = f"{name}: extracted {tsv.rows} rows for {business_date} (watermark {watermark}) as file {file_id}"
+    log.info(message)
+    return LandResult(files=1, landed=1, rows=tsv.rows, messages=[message])

@@ -1,0 +1,74 @@
+"""The factory: one `ingest_<source>` DAG per source YAML."""
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.sdk import DAG, task
+
+from recon.orchestration.common import DEFAULT_ARGS, business_date, daily_timetable, staging_asset, start_datetime
+from recon.sources import Source
+
+DOC = """
+### Ingest `{name}` ({kind}, format `{format}`)
+{description}
+
+For the run's business date (its logical date = the data interval start): **discover** the day's objects under
+`s3://<bucket>/{prefix}/YYYY/MM/DD/` (or extract from the product database) -> **land** each file into
+`landing_{table}` (all or nothing per file; bad files are quarantined with file, line and field in
+`file_manifest.reason`) -> **audit** with Great Expectations -> **publish** to `src_{table}` (a re-run replaces
+the day's rows) -> **archive** objects to `processed/` or `quarantine/` -> emit the `recon_staging_{name}` asset.
+Re-running a day is safe. Source declaration: `dags/sources/{name}.yml`.
+"""
+
+
+def build_ingest_dag(source: Source) -> DAG:
+    with DAG(
+        dag_id=f"ingest_{source.name}",
+        description=source.description or f"Ingest {source.name}",
+        schedule=daily_timetable(source.schedule),
+        start_date=start_datetime(source.start_date),
+        catchup=False,
+        max_active_runs=1,  # one day at a time per source: runs never interleave their writes
+        default_args=DEFAULT_ARGS,
+        tags=["recon", "ingest", source.kind],
+        doc_md=DOC.format(name=source.name, kind=source.kind, format=source.format, table=source.table,
+                          description=source.description, prefix=source.s3_prefix),
+    ) as dag:
+        name = source.name
+
+        @task(task_id="discover")
+        def discover(**context: Any) -> dict[str, Any]:
+            from recon.ingest import steps
+
+            return steps.discover(name, business_date(context))
+
+        @task(task_id="land")
+        def land(found: dict[str, Any], **context: Any) -> dict[str, Any]:
+            from recon.ingest import steps
+
+            return steps.land(name, business_date(context), found["load_id"], found["keys"])
+
+        @task(task_id="audit")
+        def audit(found: dict[str, Any], landed: dict[str, Any], **context: Any) -> dict[str, Any]:
+            from recon.ingest import steps
+
+            return steps.audit(name, business_date(context), found["load_id"])
+
+        @task(task_id="publish", outlets=[staging_asset(name)])
+        def publish(found: dict[str, Any], audited: dict[str, Any], **context: Any) -> dict[str, Any]:
+            from recon.ingest import steps
+
+            return steps.publish_day(name, business_date(context), found["load_id"])
+
+        @task(task_id="archive")
+        def archive(found: dict[str, Any], published: dict[str, Any], **context: Any) -> dict[str, Any]:
+            from recon.ingest import steps
+
+            return steps.archive_day(name, business_date(context), found["load_id"])
+
+        found = discover()
+        landed = land(found)
+        audited = audit(found, landed)
+        published = publish(found, audited)
+        archive(found, published)
+    return dag
