@@ -25,10 +25,25 @@ def _cmd_stack(args: argparse.Namespace) -> int:
     if args.action == "down":
         manager.down()
         return 0
+    if args.action == "reset":
+        if not args.yes:
+            print("reset drops this namespace's databases and empties the bucket: add --yes", file=sys.stderr)
+            return 2
+        manager.reset()
+        return 0
     if args.action == "status":
         return manager.status()
     print(manager.env_exports())
     return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from recon.stack.config import apply_environment
+
+    apply_environment()
+    from recon import demo
+
+    return demo.run(args)
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -87,10 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("stack", help="start, stop or describe the local stack (MariaDB, S3, Airflow home)",
                        description="The local default stack lives under .stack/ (git-ignored).")
-    p.add_argument("action", choices=["up", "down", "status", "env"],
+    p.add_argument("action", choices=["up", "down", "status", "env", "reset"],
                    help="up: start and initialise everything; down: stop the servers; status: what runs; "
-                        "env: print the settings as shell exports (eval \"$(recon stack env)\")")
+                        "env: print the settings as shell exports (eval \"$(recon stack env)\"); "
+                        "reset: drop this namespace's databases and empty the bucket (needs --yes)")
     p.add_argument("--no-airflow", action="store_true", help="with up: skip Airflow's metadata database")
+    p.add_argument("--yes", action="store_true", help="with reset: really do it")
     p.set_defaults(func=_cmd_stack)
 
     p = sub.add_parser("generate", help="write sample ledger rows, Stripe files and the ground truth",
@@ -100,6 +117,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_arguments(p)
     p.set_defaults(func=_cmd_generate)
+
+    p = sub.add_parser("demo", help="from an empty warehouse: generate, seed and run N days, print the summary",
+                       description="What `make demo` runs: resets this namespace's databases and bucket, generates "
+                                   "data, then for each day seeds the product database and S3 and runs the DAGs; "
+                                   "prints the summary from the marts and checks it against the ground truth.")
+    from recon.demo import add_arguments as add_demo_arguments
+
+    add_demo_arguments(p)
+    p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("seed", help="load generated data into the product database and the S3 landing bucket",
                        description="Applies each day's ledger changes to the product database's ledger_entries "

@@ -53,3 +53,28 @@ def status() -> int:
 
 def env_exports() -> str:
     return "\n".join(f"export {k}={shlex.quote(v)}" for k, v in stack_environment().items())
+
+
+def reset() -> None:
+    """Empty this namespace's databases and the landing bucket, then initialise them again."""
+    from recon import db
+
+    apply_environment()
+    settings = load_settings()
+    conn = db.connect(autocommit=True, database="")
+    try:
+        with conn.cursor() as cur:
+            for name in (settings.raw_db, settings.dbt_db, settings.marts_db, settings.product_db):
+                cur.execute(f"DROP DATABASE IF EXISTS {name}")
+    finally:
+        conn.close()
+    client = s3.client()
+    s3.ensure_bucket(client, settings.bucket)
+    keys = s3.list_keys(client, settings.bucket, "")
+    for start in range(0, len(keys), 1000):
+        client.delete_objects(Bucket=settings.bucket,
+                              Delete={"Objects": [{"Key": k} for k in keys[start:start + 1000]]})
+    warehouse.init_product_db(settings)
+    warehouse.init_warehouse(settings)
+    print(f"reset: databases of namespace {settings.namespace!r} recreated empty, s3://{settings.bucket} emptied "
+          f"({len(keys)} objects)")
