@@ -49,6 +49,12 @@ def _describe(res: Any) -> str:
         detail = f" ({result.get('unexpected_count')} unexpected, e.g. {result.get('partial_unexpected_list', [])[:3]})"
     elif "observed_value" in result:
         detail = f" (observed {result.get('observed_value')})"
+    errors = [info.get("exception_message", "") for info in (res.exception_info or {}).values()
+              if isinstance(info, dict) and info.get("raised_exception")]
+    if res.exception_info and res.exception_info.get("raised_exception"):
+        errors.append(res.exception_info.get("exception_message", ""))
+    if errors:  # the expectation could not be evaluated: say why, not just "failed"
+        detail = f" (could not be evaluated: {errors[0].splitlines()[0][:300]})"
     desc = getattr(cfg, "description", None) or (cfg.meta or {}).get("description")
     return f"{desc or cfg.type} {kwargs}{detail}"
 

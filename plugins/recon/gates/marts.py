@@ -48,15 +48,15 @@ def mart_expectations(s: Settings, as_of: date) -> list[dict]:
                                   "AND e.entry_id IS NULL"},
         {"type": "unexpected_rows", "description": "per currency, the ledger total equals the sum over statuses",
          "unexpected_rows_query": (
-             f"SELECT l.currency, l.total, m.total FROM (SELECT currency, SUM(amount_minor) AS total FROM ({ledger}) x "
-             "GROUP BY currency) l LEFT JOIN (SELECT currency, SUM(ledger_amount_minor) AS total FROM {batch} "
+             f"SELECT l.currency, l.total AS ledger_total, m.total AS mart_total FROM (SELECT currency, SUM(amount_minor) AS total FROM ({ledger}) x "
+             "GROUP BY currency) l LEFT JOIN (SELECT currency, SUM(ledger_amount_minor) AS total FROM {batch} bt "
              "WHERE ledger_entry_id IS NOT NULL GROUP BY currency) m ON m.currency = l.currency "
              "WHERE m.total IS NULL OR m.total <> l.total")},
         {"type": "unexpected_rows", "description": "the daily report's per-currency ledger totals equal the mart's",
          "unexpected_rows_query": (
-             "SELECT r.currency, r.total, m.total FROM (SELECT currency, SUM(ledger_amount_minor) AS total "
+             "SELECT r.currency, r.total AS report_total, m.total AS mart_total FROM (SELECT currency, SUM(ledger_amount_minor) AS total "
              f"FROM {s.marts_db}.rpt_daily_reconciliation WHERE as_of_date = '{as_of.isoformat()}' GROUP BY currency) r "
-             "LEFT JOIN (SELECT currency, SUM(COALESCE(ledger_amount_minor, 0)) AS total FROM {batch} "
+             "LEFT JOIN (SELECT currency, SUM(COALESCE(ledger_amount_minor, 0)) AS total FROM {batch} bt "
              "GROUP BY currency) m ON m.currency = r.currency WHERE m.total IS NULL OR m.total <> r.total")},
     ]
 

@@ -43,6 +43,9 @@ class Scenario:
     anomaly_by_line: dict[str, str] = field(default_factory=dict)  # lines with no ledger entry
 
 
+BOOKED_LATE_DAYS = 4  # > the default grace of 3 days
+
+
 def random_time_on(rng: random.Random, day: date) -> datetime:
     return datetime.combine(day, time()) + timedelta(microseconds=rng.randrange(_MICROS_PER_DAY))
 
@@ -56,6 +59,7 @@ class _Builder:
         # Per processor: captures not yet refunded/disputed, chargebacks not yet reversed.
         self.captures: dict[str, list[_Parent]] = {name: [] for name in PROCESSORS}
         self.chargebacks: dict[str, list[_Parent]] = {name: [] for name in PROCESSORS}
+        self.missing_seen = 0
 
     # -- helpers -------------------------------------------------------------------------------------------
 
@@ -173,7 +177,13 @@ class _Builder:
                 self._add_txn(processor, entry, business_date=day, created_at=occurred_at,
                               currency=other_currency(self.rng, entry.currency), **refs)
             case "missing_in_processor":
-                pass
+                # Every other one is booked late: it occurred BOOKED_LATE_DAYS before the day the product
+                # recorded it, so it is past the grace period as soon as it is seen (missing_in_processor shows
+                # even in a 3-day run); the others go pending -> missing as the days pass.
+                if self.missing_seen % 2 == 0:
+                    self.scenario.ledger[-1] = replace(entry, occurred_at=entry.occurred_at - timedelta(
+                        days=BOOKED_LATE_DAYS))
+                self.missing_seen += 1
             case "late_settlement":
                 self._add_txn(processor, entry, business_date=later, created_at=occurred_at, **refs)
             case "duplicate_in_ledger":

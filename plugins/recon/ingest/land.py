@@ -133,12 +133,14 @@ def _extract_rows(source: Source, business_date: date, watermark: datetime | Non
     table = opts["query_table"]
     cols = ", ".join(c.source for c in source.columns)
     start = datetime.combine(business_date, datetime.min.time())
-    sql = (f"SELECT {cols} FROM {table} WHERE ({opts['business_time_column']} >= %s "
-           f"AND {opts['business_time_column']} < %s)")
-    params: list[Any] = [start, start + timedelta(days=1)]
-    if watermark is not None:  # >=: a row updated in the same microsecond as the watermark is not missed
-        sql += f" OR {opts['watermark_column']} >= %s"
-        params.append(watermark)
+    business, updated = opts["business_time_column"], opts["watermark_column"]
+    if watermark is None:  # the first extraction ever: everything that occurred up to the end of the day
+        sql = f"SELECT {cols} FROM {table} WHERE {business} < %s"
+        params: list[Any] = [start + timedelta(days=1)]
+    else:  # the day's entries, plus every entry updated since the last extraction (late bookings, voids);
+        # >=: a row updated in the same microsecond as the watermark is not missed (versions dedupe on publish)
+        sql = f"SELECT {cols} FROM {table} WHERE ({business} >= %s AND {business} < %s) OR {updated} >= %s"
+        params = [start, start + timedelta(days=1), watermark]
     conn = db.connect(opts.get("connection", "recon_product_db"), streaming=True)
     try:
         with conn.cursor() as cur:

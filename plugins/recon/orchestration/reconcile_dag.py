@@ -15,26 +15,54 @@ DOC = """
 ### Reconcile one business date
 For the run's date D (its logical date): **check_sources** records which sources published data for D,
 **dbt** builds the staging, intermediate and mart models with `as_of_date = D` (each model with its tests),
+**dbt_cross_model_tests** runs the singular tests that read several models,
 **gate_marts** runs the Great Expectations gate on the marts (every posted ledger entry exactly once; per
 currency the ledger total equals the sum over statuses), **summary** logs the counts per status.
 Re-running a date gives the same answer; the marts keep showing the latest date processed.
 """
 
 
+_DBT_VARS = {"as_of_date": "{{ ds }}"}
+
+
+def _profile() -> Any:
+    from cosmos import ProfileConfig
+
+    return ProfileConfig(profile_name="recon", target_name="warehouse",
+                         profiles_yml_filepath=paths.dbt_profiles_dir() / "profiles.yml")
+
+
 def _dbt_group() -> Any:
-    from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+    """One task per model, each a `dbt build` of the model and the tests that read only it ("cautious"
+    indirect selection: a test that reads several models waits for `dbt_cross_model_tests`)."""
+    from cosmos import DbtTaskGroup, ExecutionConfig, ProjectConfig, RenderConfig
     from cosmos.constants import LoadMode, TestBehavior
 
     project = paths.dbt_project_dir()
     return DbtTaskGroup(
         group_id="dbt",
         project_config=ProjectConfig(dbt_project_path=project, manifest_path=project / "target" / "manifest.json"),
-        profile_config=ProfileConfig(profile_name="recon", target_name="local",
-                                     profiles_yml_filepath=paths.dbt_profiles_dir() / "profiles.yml"),
+        profile_config=_profile(),
         execution_config=ExecutionConfig(dbt_executable_path=str(paths.dbt_executable())),
         render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.BUILD),
-        operator_args={"vars": {"as_of_date": "{{ ds }}"}, "install_deps": False,
-                       "retries": 0},
+        operator_args={"vars": _DBT_VARS, "install_deps": False, "retries": 0,
+                       "dbt_cmd_flags": ["--indirect-selection", "cautious"]},
+    )
+
+
+def _cross_model_tests() -> Any:
+    """The singular tests that read several models (conservation, history reproduces the run, fct is latest)."""
+    from cosmos.operators.local import DbtTestLocalOperator
+
+    return DbtTestLocalOperator(
+        task_id="dbt_cross_model_tests",
+        project_dir=str(paths.dbt_project_dir()),
+        profile_config=_profile(),
+        dbt_executable_path=str(paths.dbt_executable()),
+        select=["test_type:singular"],
+        vars=_DBT_VARS,
+        install_deps=False,
+        retries=0,
     )
 
 
@@ -74,5 +102,5 @@ def build_reconcile_dag(start: date = date(2026, 1, 1)) -> DAG:
             print(text)
             return text
 
-        check_sources() >> _dbt_group() >> gate_marts() >> summary()
+        check_sources() >> _dbt_group() >> _cross_model_tests() >> gate_marts() >> summary()
     return dag
