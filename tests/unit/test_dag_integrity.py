@@ -34,10 +34,8 @@ def test_one_ingest_dag_per_source_yaml(dagbag) -> None:
 
 
 def test_no_cycles_and_expected_shape(dagbag) -> None:
-    from airflow.utils.dag_cycle_tester import check_cycle
-
     for dag in dagbag.dags.values():
-        check_cycle(dag)
+        dag.check_cycle()
         assert dag.catchup is False and dag.max_active_runs == 1
     ingest = dagbag.dags["ingest_stripe"]
     assert [t.task_id for t in ingest.topological_sort()] == ["discover", "land", "audit", "publish", "archive"]
