@@ -37,6 +37,14 @@ def test_stack_env_has_connections_and_no_literal_defaults_for_secrets() -> None
     assert "endpoint_url=http" in env["AIRFLOW_CONN_RECON_S3"]
 
 
+def test_env_exports_put_the_virtualenv_on_path() -> None:
+    from recon.stack.manager import env_exports
+
+    exports = env_exports()
+    assert exports.splitlines()[-1].startswith("export PATH=") and "venv" in exports.splitlines()[-1]
+    assert "export AIRFLOW_HOME=" in exports
+
+
 def test_readme_commands_are_make_targets() -> None:
     readme = (REPO / "README.md").read_text()
     assert "make demo" in readme and "make test" in readme

@@ -68,14 +68,14 @@ def land_file_source(source: Source, business_date: date, load_id: str, keys: li
     for key in keys:
         file_name = key.rsplit("/", 1)[-1]
         problem = s3.key_problem(key, prefix)
-        with db.transaction() as cur:
-            if problem:
+        if problem:  # never downloaded: the key itself is the problem
+            with db.transaction() as cur:
                 manifest.insert(cur, s, source=source.name, business_date=business_date, object_key=key,
                                 file_name=file_name[:255], load_id=load_id, status="quarantined",
                                 reason=f"unsafe object key: {problem}")
-                result.quarantined += 1
-                result.messages.append(f"{key!r}: quarantined: unsafe object key: {problem}")
-                continue
+            result.quarantined += 1
+            result.messages.append(f"{key!r}: quarantined: unsafe object key: {problem}")
+            continue
         started = time.monotonic()
         download = s3.download(client, s.bucket, key, _temp_path(".download"))
         tsv_path = _temp_path(".tsv")

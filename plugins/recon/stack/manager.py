@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 import shlex
+import sys
+from pathlib import Path
 
 from recon import paths, s3, warehouse
 from recon.settings import load_settings
@@ -52,7 +54,10 @@ def status() -> int:
 
 
 def env_exports() -> str:
-    return "\n".join(f"export {k}={shlex.quote(v)}" for k, v in stack_environment().items())
+    """Shell exports; the virtualenv goes first on PATH so `recon`, `airflow` (and what it spawns) are found."""
+    lines = [f"export {k}={shlex.quote(v)}" for k, v in stack_environment().items()]
+    venv_bin = shlex.quote(str(Path(sys.executable).parent))
+    return "\n".join([*lines, f'export PATH={venv_bin}:"$PATH"'])
 
 
 def reset() -> None:
