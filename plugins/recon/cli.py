@@ -38,9 +38,6 @@ def _cmd_stack(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from recon.stack.config import apply_environment
-
-    apply_environment()
     from recon import demo
 
     return demo.run(args)
@@ -55,36 +52,24 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_seed(args: argparse.Namespace) -> int:
-    from recon.stack.config import apply_environment
-
-    apply_environment()
     from recon import seed
 
     return seed.run(args)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from recon.stack.config import apply_environment
-
-    apply_environment()
     from recon import runner
 
     return runner.run_days(args.date, args.through or args.date, sources=args.source, reconcile=not args.no_reconcile)
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
-    from recon.stack.config import apply_environment
-
-    apply_environment()
     from recon import summary
 
     return summary.print_summary(args.as_of)
 
 
 def _cmd_dbt_manifest(args: argparse.Namespace) -> int:
-    from recon.stack.config import apply_environment
-
-    apply_environment()
     from recon import dbt
 
     print(f"wrote {dbt.build_manifest()}")
@@ -158,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from recon.stack.config import apply_environment
+
+    apply_environment()  # the local stack's settings, unless the user set their own (theirs win)
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

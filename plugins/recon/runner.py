@@ -5,7 +5,6 @@ day's run is exactly what the scheduler would run, with progress printed as it g
 """
 from __future__ import annotations
 
-import logging
 import sys
 import time
 from datetime import date, timedelta
@@ -24,11 +23,6 @@ def _dags() -> dict[str, object]:
         details = "\n".join(f"{path}: {err.strip().splitlines()[-1]}" for path, err in bag.import_errors.items())
         raise SystemExit(f"DAG files failed to import:\n{details}")
     return dict(bag.dags)
-
-
-def _quiet_airflow() -> None:
-    for name in ("airflow", "airflow.task", "cosmos", "great_expectations", "sqlalchemy"):
-        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def run_dag(dag: object, day: date) -> tuple[str, float]:
@@ -51,9 +45,6 @@ def run_days(first: date, last: date, sources: list[str] | None = None, reconcil
     if last < first:
         print(f"--through {last} is before --date {first}", file=sys.stderr)
         return 2
-    if not any(h.level <= logging.INFO for h in logging.getLogger().handlers):
-        logging.basicConfig(level=logging.WARNING)
-    _quiet_airflow()
     dags = _dags()
     names = [f"ingest_{s}" for s in (sources or sorted(all_sources()))]
     unknown = [n for n in names if n not in dags]

@@ -22,12 +22,15 @@ def summary_rows(as_of: date | None = None) -> tuple[date | None, list[tuple]]:
         return as_of, list(cur.fetchall())
 
 
-def status_counts(as_of: date | None = None) -> dict[str, int]:
-    _, rows = summary_rows(as_of)
+def _totals(rows: list[tuple]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for _processor, _currency, status, items, _amount in rows:
         counts[status] = counts.get(status, 0) + int(items)
     return counts
+
+
+def status_counts(as_of: date | None = None) -> dict[str, int]:
+    return _totals(summary_rows(as_of)[1])
 
 
 def format_summary(as_of: date | None, rows: list[tuple]) -> str:
@@ -38,10 +41,7 @@ def format_summary(as_of: date | None, rows: list[tuple]) -> str:
     for processor, currency, status, items, amount in rows:
         lines.append(f"{processor or '-':<10} {currency or '-':<8} {status:<24} {int(items):>8} "
                      f"{int(amount or 0):>22}")
-    totals: dict[str, int] = {}
-    for _p, _c, status, items, _a in rows:
-        totals[status] = totals.get(status, 0) + int(items)
-    lines.append("totals by status: " + ", ".join(f"{k} {v}" for k, v in sorted(totals.items())))
+    lines.append("totals by status: " + ", ".join(f"{k} {v}" for k, v in sorted(_totals(rows).items())))
     return "\n".join(lines)
 
 

@@ -175,8 +175,7 @@ def land_database_source(source: Source, business_date: date, load_id: str) -> L
             return LandResult(files=1, quarantined=1, messages=[f"extraction quarantined: {exc}"])
         with db.transaction() as cur:
             _load_into_landing(cur, s, source, tsv, file_id, load_id)
-            cur.execute(f"UPDATE {s.raw_db}.file_manifest SET status = 'landed', rows_read = %s, sha256 = %s "
-                        "WHERE file_id = %s", (tsv.rows, tsv.sha256, file_id))
+            manifest.update(cur, s, file_id, status="landed", rows_read=tsv.rows, sha256=tsv.sha256)
     finally:
         tsv_path.unlink(missing_ok=True)
     message = f"{name}: extracted {tsv.rows} rows for {business_date} (watermark {watermark}) as file {file_id}"

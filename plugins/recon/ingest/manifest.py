@@ -45,7 +45,7 @@ def insert(cur: Any, s: Settings, *, source: str, business_date: date, object_ke
 
 
 def update(cur: Any, s: Settings, file_id: int, **fields: Any) -> None:
-    allowed = {"status", "reason", "rows_read", "rows_loaded", "rows_quarantined", "archived_key", "load_id"}
+    allowed = {"status", "reason", "sha256", "rows_read", "rows_loaded", "rows_quarantined", "archived_key", "load_id"}
     bad = set(fields) - allowed
     if bad:
         raise ValueError(f"not manifest fields: {bad}")

@@ -49,26 +49,23 @@ def build_ingest_dag(source: Source) -> DAG:
             return steps.land(name, business_date(context), found["load_id"], found["keys"])
 
         @task(task_id="audit")
-        def audit(found: dict[str, Any], landed: dict[str, Any], **context: Any) -> dict[str, Any]:
+        def audit(found: dict[str, Any], **context: Any) -> dict[str, Any]:
             from recon.ingest import steps
 
             return steps.audit(name, business_date(context), found["load_id"])
 
         @task(task_id="publish", outlets=[staging_asset(name)])
-        def publish(found: dict[str, Any], audited: dict[str, Any], **context: Any) -> dict[str, Any]:
+        def publish(found: dict[str, Any], **context: Any) -> dict[str, Any]:
             from recon.ingest import steps
 
             return steps.publish_day(name, business_date(context), found["load_id"])
 
         @task(task_id="archive")
-        def archive(found: dict[str, Any], published: dict[str, Any], **context: Any) -> dict[str, Any]:
+        def archive(found: dict[str, Any], **context: Any) -> dict[str, Any]:
             from recon.ingest import steps
 
             return steps.archive_day(name, business_date(context), found["load_id"])
 
-        found = discover()
-        landed = land(found)
-        audited = audit(found, landed)
-        published = publish(found, audited)
-        archive(found, published)
+        found = discover()  # every step reads the load id and keys from discover's XCom
+        land(found) >> audit(found) >> publish(found) >> archive(found)
     return dag

@@ -75,8 +75,9 @@ def load_stack_config(create_credentials: bool = False) -> StackConfig:
 
 
 def stack_environment(cfg: StackConfig | None = None) -> dict[str, str]:
-    """Everything a process needs to talk to the local stack, as environment variables."""
-    cfg = cfg or load_stack_config()
+    """Everything a process needs to talk to the local stack, as environment variables. The local password is
+    made on first use, so the exported connections never carry an empty one."""
+    cfg = cfg or load_stack_config(create_credentials=True)
     settings = load_settings()
     user, pw = quote(cfg.db_user, safe=""), quote(cfg.db_password, safe="")
     mysql = f"mysql://{user}:{pw}@{cfg.db_host}:{cfg.db_port}"
