@@ -19,14 +19,21 @@
 {#
   The normalized processor line: every processor's staging model (stg_<processor>__*_lines) returns exactly these
   columns and is listed in int_processor_lines.
+    currency: the GROSS currency (compared with the ledger); net_currency: the currency of net_minor and fee_minor
+      (the payout's currency; differs from currency when the processor converted, e.g. Adyen FX).
     gross_minor / fee_minor / net_minor: signed from the merchant balance's point of view (credits > 0, debits < 0;
-      fee_minor is the fee charged, > 0 when the processor takes money), net = gross - fee.
+      fee_minor is the fee charged, > 0 when the processor takes money); net = gross - fee when no FX.
     line_role: transaction (carries a ledger match key: entry_type not null) | fee | payout | adjustment
+    payout_reference / payout_token: the payout the line belongs to, and the token a bank line must carry to pay it
+      (found in the bank line by the source's payout_reference_pattern).
+    delivery_rank: 1 for a line's first delivery; a line re-delivered in a later file (same line_id) gets 2, 3...
+      and is ignored by the reconciliation (it is not a duplicate_in_processor).
 #}
 {% macro processor_line_columns() -%}
     {{ return(['processor', 'source', 'line_id', 'line_type', 'line_role', 'entry_type', 'processor_reference',
-               'payout_reference', 'currency', 'gross_minor', 'fee_minor', 'net_minor', 'business_date',
-               'created_at', 'description', 'file_id', 'file_row_number']) }}
+               'payout_reference', 'payout_token', 'currency', 'net_currency', 'gross_minor', 'fee_minor',
+               'net_minor', 'business_date', 'created_at', 'description', 'file_id', 'file_row_number',
+               'delivery_rank']) }}
 {%- endmacro %}
 
 {# The columns of one reconciliation item (contract 2.1 plus processor_line_id), in the marts' order. #}
@@ -37,20 +44,43 @@
 {%- endmacro %}
 
 {# md5 over every non-key column of an item: the history stores a row only when this changes. NULL-safe. #}
-{% macro recon_row_hash(alias=none) -%}
+{% macro recon_row_hash(alias=none, columns=none) -%}
     {%- set prefix = (alias ~ '.') if alias else '' -%}
     md5(concat_ws('|'
-    {%- for column in recon_item_columns() %},
+    {%- for column in (columns or recon_item_columns()) %},
         coalesce(cast({{ prefix }}{{ column }} as char), '~')
     {%- endfor %}
     ))
 {%- endmacro %}
 
 {# recon_key, the item columns and row_hash of the relation aliased `alias`, comma-separated. #}
-{% macro recon_item_select(alias) -%}
+{% macro recon_item_select(alias, columns=none) -%}
     {{ alias }}.recon_key,
-    {%- for column in recon_item_columns() %}
+    {%- for column in (columns or recon_item_columns()) %}
     {{ alias }}.{{ column }},
     {%- endfor %}
     {{ alias }}.row_hash
+{%- endmacro %}
+
+{# The columns of one payout-leg item (contract 2.2: a payout, or a bank credit that explains no payout). #}
+{% macro payout_item_columns() -%}
+    {{ return(['payout_reference', 'processor', 'payout_date', 'currency', 'expected_amount_minor',
+               'reported_amount_minor', 'bank_amount_minor', 'bank_source', 'bank_reference', 'bank_line_id',
+               'value_date', 'status', 'line_count', 'transaction_line_count']) }}
+{%- endmacro %}
+
+{#
+  The normalized bank statement line: every bank's staging model (stg_<bank>__statement_lines) returns exactly
+  these columns and is listed in int_bank_lines.
+    amount_minor: signed (credit > 0, debit < 0); direction credit | debit | other
+    is_booked: 1 when the bank says the entry is final (camt Sts BOOK, not a reversal; BAI2 always)
+    value_date: the date the money is available (camt ValDt, else BookgDt; BAI2 funds-type V date, else the
+      statement's as-of date)
+    reference_1..3: where a payout token is searched, in this order (bank reference; customer reference or
+      end-to-end id; free text / remittance information)
+#}
+{% macro bank_line_columns() -%}
+    {{ return(['source', 'line_id', 'account_id', 'currency', 'direction', 'amount_minor', 'is_booked',
+               'entry_status', 'value_date', 'bank_reference', 'reference_1', 'reference_2', 'reference_3',
+               'business_date', 'file_id', 'file_row_number', 'delivery_rank']) }}
 {%- endmacro %}

@@ -14,6 +14,7 @@ report as (
     select currency, sum(ledger_entry_count) as entry_count, sum(ledger_amount_minor) as amount_minor
     from {{ ref('rpt_daily_reconciliation') }}
     where as_of_date = {{ as_of_date() }}
+      and leg = 'transaction'
     group by currency
 ),
 

@@ -32,8 +32,12 @@ def run(args: argparse.Namespace) -> int:
     comparison = truth.compare(data_dir, last)
     print()
     if comparison.ok:
-        print(f"ground truth: all {comparison.expected_rows} rows as of {last} have the expected status and payout "
-              f"status; statuses: {', '.join(f'{k} {v}' for k, v in sorted(comparison.status_counts.items()))}")
+        print(f"ground truth: all {comparison.expected_rows} transaction rows as of {last} have the expected status, "
+              f"payout status and payout reference; statuses: "
+              f"{', '.join(f'{k} {v}' for k, v in sorted(comparison.status_counts.items()))}")
+        print(f"ground truth: all {comparison.expected_payout_rows} payout rows as of {last} have the expected status "
+              f"and amounts; statuses: "
+              f"{', '.join(f'{k} {v}' for k, v in sorted(comparison.payout_status_counts.items()))}")
     else:
         print(f"ground truth: {len(comparison.differences)} differences as of {last}:")
         for line in comparison.differences[:20]:

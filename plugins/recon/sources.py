@@ -63,6 +63,15 @@ class Source:
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
+    @property
+    def role(self) -> str:
+        """ledger (the product database), processor (options.processor) or bank (options.bank)."""
+        if self.kind == "database":
+            return "ledger"
+        if self.options.get("processor"):
+            return "processor"
+        return "bank" if self.options.get("bank") else "other"
+
     def column(self, name: str) -> Column:
         for col in self.columns:
             if col.name == name:
@@ -80,6 +89,28 @@ def _parse_column(raw: dict[str, Any], where: str) -> Column:
     return Column(name=name, type=ctype, source=str(raw.get("from", name)), required=bool(raw.get("required", True)),
                   nullable=bool(raw.get("nullable", False)), length=int(raw.get("length", 64)),
                   currency_from=raw.get("currency_from"))
+
+
+_INT_OPTIONS = ("amount_tolerance_minor", "bank_grace_days", "value_date_window_days")
+
+
+def _check_options(options: dict[str, Any], where: str) -> None:
+    """Reconciliation settings are read by dbt from SQL: refuse a bad value here, with the file that holds it."""
+    for key in _INT_OPTIONS:
+        if key in options and (not isinstance(options[key], int) or options[key] < 0):
+            raise SourceConfigError(f"{where}: options.{key} must be a whole number >= 0, got {options[key]!r}")
+    for key in ("payout_reference_pattern", "payout_token_pattern"):
+        pattern = options.get(key)
+        if pattern is None:
+            continue
+        try:
+            re.compile(str(pattern))
+        except re.error as exc:
+            raise SourceConfigError(f"{where}: options.{key} {pattern!r} is not a regular expression: {exc}") from None
+        if len(str(pattern)) > 255:  # the width of the column in source_settings
+            raise SourceConfigError(f"{where}: options.{key} is longer than 255 characters")
+    if options.get("processor") and options.get("bank"):
+        raise SourceConfigError(f"{where}: a source is a processor or a bank, not both")
 
 
 def load_source(path: Path) -> Source:
@@ -111,6 +142,7 @@ def load_source(path: Path) -> Source:
     unknown = set(raw) - known
     if unknown:
         raise SourceConfigError(f"{where}: unknown keys {sorted(unknown)} (known: {sorted(known)})")
+    _check_options(dict(raw.get("options") or {}), where)
     start = raw.get("start_date", date(2026, 1, 1))
     return Source(
         name=name,

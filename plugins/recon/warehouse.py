@@ -77,12 +77,17 @@ CREATE TABLE IF NOT EXISTS {product}.ledger_entries (
 
 
 SOURCE_SETTINGS_DDL = """
-CREATE TABLE IF NOT EXISTS {raw}.source_settings (
+CREATE TABLE {raw}.source_settings (
   source VARCHAR(48) PRIMARY KEY,
   kind VARCHAR(16) NOT NULL,
+  role VARCHAR(16) NOT NULL,
   processor VARCHAR(16) NULL,
   grace_days INT NOT NULL,
   amount_tolerance_minor BIGINT NOT NULL,
+  bank_grace_days INT NULL,
+  value_date_window_days INT NULL,
+  payout_reference_pattern VARCHAR(255) NULL,
+  payout_token_pattern VARCHAR(255) NULL,
   updated_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4
 """
@@ -125,17 +130,23 @@ def init_warehouse(settings: Settings | None = None, sources: dict[str, Source] 
         with conn.cursor() as cur:
             for name in (settings.raw_db, settings.dbt_db, settings.marts_db):
                 cur.execute(f"CREATE DATABASE IF NOT EXISTS {name} CHARACTER SET utf8mb4")
-            for ddl in (MANIFEST_DDL, RUNS_DDL, WATERMARK_DDL, SOURCE_SETTINGS_DDL):
+            for ddl in (MANIFEST_DDL, RUNS_DDL, WATERMARK_DDL):
                 cur.execute(ddl.format(raw=settings.raw_db))
+            # a mirror of the YAMLs, rebuilt every time (so a new setting never needs a migration)
+            cur.execute(f"DROP TABLE IF EXISTS {settings.raw_db}.source_settings")
+            cur.execute(SOURCE_SETTINGS_DDL.format(raw=settings.raw_db))
             for source in sources.values():
                 cur.execute(landing_ddl(settings, source))
                 cur.execute(src_ddl(settings, source))
                 # dbt reads per-source tolerances from here: the YAML stays the one place they are set
                 cur.execute(
-                    f"REPLACE INTO {settings.raw_db}.source_settings "
-                    "(source, kind, processor, grace_days, amount_tolerance_minor) VALUES (%s, %s, %s, %s, %s)",
-                    (source.name, source.kind, source.options.get("processor"), source.grace_days,
-                     int(source.options.get("amount_tolerance_minor", 0))))
+                    f"INSERT INTO {settings.raw_db}.source_settings (source, kind, role, processor, grace_days, "
+                    "amount_tolerance_minor, bank_grace_days, value_date_window_days, payout_reference_pattern, "
+                    "payout_token_pattern) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    (source.name, source.kind, source.role, source.options.get("processor"), source.grace_days,
+                     int(source.options.get("amount_tolerance_minor", 0)),
+                     source.options.get("bank_grace_days"), source.options.get("value_date_window_days"),
+                     source.options.get("payout_reference_pattern"), source.options.get("payout_token_pattern")))
     finally:
         conn.close()
 

@@ -1,8 +1,11 @@
-"""End to end: generated data for 3 consecutive days goes through the real DAGs (dag.test: ingest for every
-source, then reconcile_daily with dbt through cosmos and the GX mart gate), and every mart row's status and
-payout status equals the generator's ground truth, for every as-of date. Re-running a day changes nothing."""
+"""End to end: 5 consecutive days of generated data for all five sources (ledger, Stripe, Adyen, BAI2 bank_us,
+camt.053 bank_eu) go through the real DAGs (dag.test: ingest for every source, then reconcile_daily with dbt
+through cosmos and the GX mart gate), and every row of fct_transaction_reconciliation and
+fct_payout_reconciliation equals the generator's ground truth, for every as-of date and every anomaly class.
+Re-running a day changes nothing."""
 from __future__ import annotations
 
+import csv
 import hashlib
 from datetime import date, timedelta
 from pathlib import Path
@@ -14,7 +17,7 @@ from recon.settings import load_settings
 
 pytestmark = pytest.mark.e2e
 START = date(2026, 1, 5)
-DAYS = [START + timedelta(days=i) for i in range(3)]
+DAYS = [START + timedelta(days=i) for i in range(5)]
 
 
 def _checksum(table: str) -> str:
@@ -30,44 +33,60 @@ def _checksum(table: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def three_days(tmp_path_factory, stack) -> Path:
+def five_days(tmp_path_factory, stack) -> Path:
     from recon.stack import manager
 
     manager.reset()
     data_dir = tmp_path_factory.mktemp("generated")
-    generator.generate(data_dir, days=len(DAYS), per_day=120, seed=7, start=START)
+    generator.generate(data_dir, days=len(DAYS), per_day=100, seed=42, start=START)
     for day in DAYS:
         seed.seed_day(data_dir, day)
         assert runner.run_days(day, day) == 0, f"DAG runs failed for {day}"
     return data_dir
 
 
-def test_every_mart_row_matches_the_ground_truth_for_every_as_of_date(three_days: Path) -> None:
-    seen_statuses: set[str] = set()
+def _anomalies(data_dir: Path, name: str) -> set[str]:
+    with open(data_dir / "truth" / name, newline="") as handle:
+        return {row["anomaly"] for row in csv.DictReader(handle)}
+
+
+def test_every_mart_row_matches_the_ground_truth_for_every_as_of_date(five_days: Path) -> None:
+    statuses: set[str] = set()
+    payout_statuses: set[str] = set()
     for day in DAYS:
-        comparison = truth.compare(three_days, day)
-        assert comparison.expected_rows > 0
+        comparison = truth.compare(five_days, day)
+        assert comparison.expected_rows > 0 and comparison.expected_payout_rows > 0
         assert comparison.ok, f"as of {day}: " + "\n".join(comparison.differences[:30])
-        seen_statuses |= set(comparison.status_counts)
-    assert seen_statuses >= {"matched", "amount_mismatch", "currency_mismatch", "pending_processor",
-                             "missing_in_ledger", "duplicate_in_ledger", "duplicate_in_processor"}
+        statuses |= set(comparison.status_counts)
+        payout_statuses |= set(comparison.payout_status_counts)
+    assert statuses == {"matched", "amount_mismatch", "currency_mismatch", "pending_processor", "missing_in_processor",
+                        "missing_in_ledger", "duplicate_in_ledger", "duplicate_in_processor"}
+    assert payout_statuses == {"funded", "pending_bank", "missing_in_bank", "amount_mismatch",
+                               "unexplained_bank_credit"}
+    # every anomaly class the generator knows was in the data that just matched
+    covered = _anomalies(five_days, "transactions.csv") | _anomalies(five_days, "payouts.csv")
+    assert set(generator.ANOMALY_CLASSES) <= covered
 
 
-def test_daily_report_counts_equal_the_ground_truth(three_days: Path) -> None:
-    expected = truth.compare(three_days, DAYS[-1]).status_counts
-    assert summary.status_counts(DAYS[-1]) == dict(expected)
+def test_daily_report_counts_equal_the_ground_truth(five_days: Path) -> None:
+    comparison = truth.compare(five_days, DAYS[-1])
+    assert summary.status_counts(DAYS[-1]) == dict(comparison.status_counts)
+    assert summary.status_counts(DAYS[-1], leg="payout") == dict(comparison.payout_status_counts)
 
 
-def test_fct_shows_the_latest_as_of_date(three_days: Path) -> None:
+def test_fct_shows_the_latest_as_of_date(five_days: Path) -> None:
+    marts = load_settings().marts_db
     with db.transaction() as cur:
-        cur.execute(f"SELECT DISTINCT as_of_date FROM {load_settings().marts_db}.fct_transaction_reconciliation")
-        assert [r[0] for r in cur.fetchall()] == [DAYS[-1]]
+        for mart in ("fct_transaction_reconciliation", "fct_payout_reconciliation"):
+            cur.execute(f"SELECT DISTINCT as_of_date FROM {marts}.{mart}")
+            assert [r[0] for r in cur.fetchall()] == [DAYS[-1]]
 
 
-def test_rerunning_a_day_leaves_the_marts_unchanged(three_days: Path) -> None:
-    tables = ["fct_transaction_reconciliation", "fct_transaction_reconciliation_history", "rpt_daily_reconciliation"]
+def test_rerunning_a_day_leaves_the_marts_unchanged(five_days: Path) -> None:
+    tables = ["fct_transaction_reconciliation", "fct_transaction_reconciliation_history", "fct_payout_reconciliation",
+              "fct_payout_reconciliation_history", "rpt_daily_reconciliation"]
     before = {t: _checksum(t) for t in tables}
-    assert runner.run_days(DAYS[1], DAYS[1]) == 0  # an earlier date, re-run: ingest and reconcile
+    assert runner.run_days(DAYS[2], DAYS[2]) == 0  # an earlier date, re-run: ingest and reconcile
     after = {t: _checksum(t) for t in tables}
     assert after == before
-    assert truth.compare(three_days, DAYS[1]).ok
+    assert truth.compare(five_days, DAYS[2]).ok

@@ -185,7 +185,7 @@ def test_statuses_history_and_latest_as_of_date(seeded, tmp_path: Path) -> None:
     assert state["le_04"] == ("missing_in_processor", "not_applicable")
     assert state["le_14"] == ("pending_processor", "not_applicable")
     counts = dict(_rows("SELECT status, SUM(item_count) FROM {marts}.rpt_daily_reconciliation WHERE as_of_date = %s "
-                        "GROUP BY status", D3))
+                        "AND leg = 'transaction' GROUP BY status", D3))
     assert sum(counts.values()) == len(state)
     assert _rows("SELECT as_of_date FROM {marts}.rpt_reconciliation_runs ORDER BY 1") == [(D1,), (D2,), (D3,)]
 

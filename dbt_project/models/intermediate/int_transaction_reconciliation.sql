@@ -20,9 +20,10 @@ with settings as (
     select
         processor,
         max(grace_days) as grace_days,
-        max(amount_tolerance_minor) as amount_tolerance_minor
+        max(amount_tolerance_minor) as amount_tolerance_minor,
+        max(bank_grace_days) as bank_grace_days
     from {{ ref('stg_recon__source_settings') }}
-    where processor is not null
+    where role = 'processor'
     group by processor
 ),
 
@@ -45,6 +46,7 @@ transaction_lines as (
         processor_reference,
         entry_type,
         currency,
+        net_currency,
         payout_reference,
         business_date,
         fee_minor,
@@ -77,6 +79,7 @@ line_keys as (
         key_amount_minor as amount_minor,
         key_fee_minor as fee_minor,
         currency,
+        net_currency,
         line_id,
         payout_reference,
         business_date
@@ -111,6 +114,7 @@ ledger_items as (
             else 'missing_in_processor'
         end as status,
         p.payout_reference,
+        p.net_currency as payout_currency,
         p.line_id as processor_line_id,
         coalesce(p.line_count, 0) as processor_line_count,
         k.ledger_count as ledger_entry_count,
@@ -143,6 +147,7 @@ orphan_line_items as (
         p.fee_minor,
         'missing_in_ledger' as status,
         p.payout_reference,
+        p.net_currency as payout_currency,
         p.line_id as processor_line_id,
         1 as processor_line_count,
         0 as ledger_entry_count,
@@ -162,22 +167,27 @@ items as (
 ),
 
 with_payout as (
+    -- the payout leg of the key's first line (int_payout_reconciliation); a line not (yet) in a payout waits for
+    -- one like a payout of its own business date would
     select
         i.*,
         py.payout_date,
         case
             when i.processor_line_count = 0 then 'not_applicable'
-            -- 'funded' needs bank matching (a later issue); until then a payout is pending, missing or mismatched
-            when py.reported_amount_minor is not null
-                 and py.reported_amount_minor <> py.expected_amount_minor then 'payout_amount_mismatch'
-            when datediff({{ d }}, coalesce(py.payout_date, i.processor_business_date))
-                 <= {{ var('bank_grace_days', 3) | int }} then 'pending_bank'
+            when py.status = 'funded' then 'funded'
+            when py.status = 'amount_mismatch' then 'payout_amount_mismatch'
+            when py.status is not null then py.status
+            when datediff({{ d }}, i.processor_business_date)
+                 <= coalesce(s.bank_grace_days, {{ var('bank_grace_days', 3) | int }}) then 'pending_bank'
             else 'missing_in_bank'
         end as payout_status
     from items as i
-    left join {{ ref('int_payouts') }} as py
+    left join {{ ref('int_payout_reconciliation') }} as py
         on py.processor = i.processor
        and py.payout_reference = i.payout_reference
+       and py.currency = i.payout_currency
+    left join settings as s
+        on s.processor = i.processor
 ),
 
 typed as (

@@ -13,29 +13,4 @@
     ]
 ) }}
 
-with latest_run as (
-    select max(as_of_date) as as_of_date
-    from {{ ref('rpt_reconciliation_runs') }}
-),
-
-ranked as (
-    select
-        h.*,
-        r.as_of_date as state_as_of_date,
-        row_number() over (partition by h.recon_key order by h.as_of_date desc) as row_rank
-    from {{ ref('fct_transaction_reconciliation_history') }} as h
-    inner join latest_run as r
-        on h.as_of_date <= r.as_of_date
-)
-
-select
-    state_as_of_date as as_of_date,
-    recon_key,
-    {%- for column in recon_item_columns() %}
-    {{ column }},
-    {%- endfor %}
-    row_hash,
-    as_of_date as changed_as_of_date
-from ranked
-where row_rank = 1
-  and is_removed = 0
+{{ latest_state(ref('fct_transaction_reconciliation_history'), recon_item_columns()) }}

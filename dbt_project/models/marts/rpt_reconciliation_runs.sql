@@ -1,7 +1,8 @@
 {#
-  One row per as-of date processed. fct_transaction_reconciliation shows the state as of max(as_of_date) here.
-  Built after the run's reconciliation (int_transaction_reconciliation) and before the history, which reads it to
-  find the next processed date when an earlier date is re-run.
+  One row per as-of date processed. fct_transaction_reconciliation and fct_payout_reconciliation show the state as
+  of max(as_of_date) here. Built after the run's reconciliations (int_transaction_reconciliation and
+  int_payout_reconciliation) and before the histories, which read it to find the next processed date when an
+  earlier date is re-run.
 #}
 {{ config(
     materialized='incremental',
@@ -10,6 +11,7 @@
 ) }}
 
 -- depends_on: {{ ref('int_transaction_reconciliation') }}
+-- depends_on: {{ ref('int_payout_reconciliation') }}
 
 select
     {{ as_of_date() }} as as_of_date,

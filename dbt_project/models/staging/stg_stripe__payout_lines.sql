@@ -3,22 +3,20 @@
   processor-line shape (macro processor_line_columns) plus Stripe's own columns.
   Stripe already signs amounts from the balance's point of view (refunds, disputes negative), which is the
   normalized convention: no sign change here.
-  A balance transaction is one line: if a later report repeats a balance_transaction_id, the first delivery
-  (earliest business date) is kept, so a re-delivered line is never mistaken for a duplicate_in_processor.
+  A balance transaction is one line: if a later report repeats a balance_transaction_id, its first delivery
+  (earliest business date) has delivery_rank 1 and the repeats 2, 3...; int_processor_lines keeps rank 1 only, so a
+  re-delivered line is never mistaken for a duplicate_in_processor. Every landed row stays here (the gate counts
+  them per file).
 #}
 with report_lines as (
-    select *
-    from (
-        select
-            src.*,
-            row_number() over (
-                partition by {{ recon_id('src.balance_transaction_id') }}
-                order by src.business_date, src._file_id, src._row_number
-            ) as delivery_rank
-        from {{ source('stripe', 'src_stripe_payout_lines') }} as src
-        where src.business_date <= {{ as_of_date() }}
-    ) as ranked
-    where ranked.delivery_rank = 1
+    select
+        src.*,
+        row_number() over (
+            partition by {{ recon_id('src.balance_transaction_id') }}
+            order by src.business_date, src._file_id, src._row_number
+        ) as delivery_rank
+    from {{ source('stripe', 'src_stripe_payout_lines') }} as src
+    where src.business_date <= {{ as_of_date() }}
 )
 
 select
@@ -40,7 +38,9 @@ select
     end", 32) }} as entry_type,
     {{ recon_id('source_id') }} as processor_reference,
     {{ recon_id('automatic_payout_id', 128) }} as payout_reference,
+    {{ recon_id('automatic_payout_id', 128) }} as payout_token,
     {{ recon_text('upper(currency)', 3) }} as currency,
+    {{ recon_text('upper(currency)', 3) }} as net_currency,
     {{ recon_int('gross_minor') }} as gross_minor,
     {{ recon_int('fee_minor') }} as fee_minor,
     {{ recon_int('net_minor') }} as net_minor,
@@ -49,6 +49,7 @@ select
     {{ recon_text('description', 1024) }} as description,
     _file_id as file_id,
     _row_number as file_row_number,
+    {{ recon_int('delivery_rank') }} as delivery_rank,
     -- Stripe-only columns
     automatic_payout_effective_at,
     available_on_utc,

@@ -1,22 +1,32 @@
-"""The gate on the marts for as-of date D: every posted ledger entry appears exactly once, the status vocabulary
-holds, and per currency the ledger total equals the sum over statuses (conservation)."""
+"""The gate on the marts for as-of date D.
+
+Transactions: every posted ledger entry appears exactly once, the status vocabularies hold, per currency the ledger
+total equals the sum over statuses (conservation). Payouts: the vocabulary holds, every payout's expected amount is
+the sum of its lines' net, every booked bank credit appears at most once. Staging: every row published for a file
+source (business date <= D) reaches its staging model, file by file.
+"""
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from recon import db
+from recon.dbt import manifest_path
 from recon.gates.gx_runner import GateResult, GxSession
 from recon.settings import Settings, load_settings
+from recon.sources import all_sources
 
 STATUSES = ["matched", "amount_mismatch", "currency_mismatch", "pending_processor", "missing_in_processor",
             "missing_in_ledger", "duplicate_in_ledger", "duplicate_in_processor"]
 PAYOUT_STATUSES = ["funded", "pending_bank", "missing_in_bank", "payout_amount_mismatch", "not_applicable"]
+PAYOUT_LEG_STATUSES = ["funded", "pending_bank", "missing_in_bank", "amount_mismatch", "unexplained_bank_credit"]
 
 
-def state_as_of_sql(s: Settings, as_of: date) -> str:
-    """The transaction mart as it stood at `as_of`, rebuilt from the change log."""
+def state_as_of_sql(s: Settings, as_of: date, mart: str = "fct_transaction_reconciliation") -> str:
+    """A mart (fct_transaction_reconciliation or fct_payout_reconciliation) as it stood at `as_of`, rebuilt from
+    its change log."""
     d = as_of.isoformat()
-    hist = f"{s.marts_db}.fct_transaction_reconciliation_history"
+    hist = f"{s.marts_db}.{mart}_history"
     return (f"SELECT h.* FROM {hist} h JOIN (SELECT recon_key, MAX(as_of_date) AS as_of FROM {hist} "
             f"WHERE as_of_date <= '{d}' GROUP BY recon_key) last ON last.recon_key = h.recon_key "
             "AND last.as_of = h.as_of_date WHERE h.is_removed = 0")
@@ -61,7 +71,72 @@ def mart_expectations(s: Settings, as_of: date) -> list[dict]:
     ]
 
 
+def payout_expectations(s: Settings) -> list[dict]:
+    lines = f"{s.dbt_db}.int_processor_lines"  # built for this run's as-of date, like the state checked
+    return [
+        {"type": "expect_column_values_to_not_be_null", "column": "recon_key"},
+        {"type": "expect_column_values_to_be_unique", "column": "recon_key"},
+        {"type": "expect_column_values_to_be_in_set", "column": "status", "value_set": PAYOUT_LEG_STATUSES},
+        {"type": "unexpected_rows", "description": "per payout, the expected amount equals the sum of its lines' net",
+         "unexpected_rows_query": (
+             "SELECT b.processor, b.payout_reference, b.currency, b.expected_amount_minor, l.total FROM {batch} b "
+             "LEFT JOIN (SELECT processor, payout_reference, net_currency, SUM(net_minor) AS total "
+             f"FROM {lines} WHERE line_role <> 'payout' AND payout_reference IS NOT NULL "
+             "GROUP BY processor, payout_reference, net_currency) l ON l.processor = b.processor "
+             "AND l.payout_reference = b.payout_reference AND l.net_currency = b.currency "
+             "WHERE b.payout_reference IS NOT NULL AND (l.total IS NULL OR l.total <> b.expected_amount_minor)")},
+        {"type": "unexpected_rows", "description": "a bank credit pays at most one payout",
+         "unexpected_rows_query": ("SELECT bank_line_id, COUNT(*) AS n FROM {batch} b WHERE bank_line_id IS NOT NULL "
+                                   "GROUP BY bank_line_id HAVING COUNT(*) > 1")},
+    ]
+
+
+def staging_models() -> dict[str, str]:
+    """src_<table> -> the staging model that reads it, from the dbt manifest (a new source needs no entry here)."""
+    manifest = json.loads(manifest_path().read_text())
+    found: dict[str, str] = {}
+    for node in manifest["nodes"].values():
+        if node.get("resource_type") == "model" and node["name"].startswith("stg_"):
+            for parent in node.get("depends_on", {}).get("nodes", []):
+                if parent.startswith("source."):
+                    found[parent.rsplit(".", 1)[-1]] = node["name"]
+    return found
+
+
+def staging_counts_sql(s: Settings, as_of: date) -> tuple[str, str] | None:
+    """(rows published per file with business date <= D, rows per file in the staging models), over every file
+    source that has a staging model; None when there is none."""
+    d = as_of.isoformat()
+    models = staging_models()
+    published, staged = [], []
+    for source in sorted(all_sources().values(), key=lambda x: x.name):
+        model = models.get(f"src_{source.table}")
+        if source.kind != "file" or model is None:
+            continue
+        published.append(f"SELECT '{source.name}' AS source, _file_id AS file_id, COUNT(*) AS n "
+                         f"FROM {s.raw_db}.src_{source.table} WHERE business_date <= '{d}' GROUP BY _file_id")
+        staged.append(f"SELECT file_id, COUNT(*) AS n FROM {s.dbt_db}.{model} GROUP BY file_id")
+    if not published:
+        return None
+    return " UNION ALL ".join(published), " UNION ALL ".join(staged)
+
+
 def gate_marts(as_of: date) -> GateResult:
     s = load_settings()
     session = GxSession(db.sqlalchemy_url())
-    return session.validate(f"marts as of {as_of}", state_as_of_sql(s, as_of), mart_expectations(s, as_of))
+    results = [
+        session.validate(f"transactions as of {as_of}", state_as_of_sql(s, as_of), mart_expectations(s, as_of)),
+        session.validate(f"payouts as of {as_of}", state_as_of_sql(s, as_of, "fct_payout_reconciliation"),
+                         payout_expectations(s)),
+    ]
+    counts = staging_counts_sql(s, as_of)
+    if counts:  # file ids are unique over all sources
+        published, staged = counts
+        results.append(session.validate(f"staging as of {as_of}", published, [{
+            "type": "unexpected_rows", "description": "every published row reaches its staging model, file by file",
+            "unexpected_rows_query": (f"SELECT p.source, p.file_id, p.n AS published, t.n AS staged FROM {{batch}} p "
+                                      f"LEFT JOIN ({staged}) t ON t.file_id = p.file_id WHERE t.n IS NULL OR t.n <> p.n"),
+        }]))
+    return GateResult(name=f"marts as of {as_of}", success=all(r.success for r in results),
+                      evaluated=sum(r.evaluated for r in results),
+                      failures=[f"{r.name}: {f}" for r in results for f in r.failures])

@@ -1,5 +1,5 @@
-"""`reconcile_daily`: check which sources landed -> dbt through astronomer-cosmos -> GX gate on the marts ->
-summary. Cosmos renders the dbt task group from the precompiled manifest (no dbt call at parse time) and runs
+"""`reconcile_daily`: check which sources landed -> dbt through astronomer-cosmos (both legs: ledger <-> processor,
+processor payout <-> bank credit) -> GX gate on the marts -> summary. Cosmos renders the dbt task group from the precompiled manifest (no dbt call at parse time) and runs
 each model with the dbt executable of its own virtualenv."""
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ For the run's date D (its logical date): **check_sources** records which sources
 **dbt** builds the staging, intermediate and mart models with `as_of_date = D` (each model with its tests),
 **dbt_cross_model_tests** runs the singular tests that read several models,
 **gate_marts** runs the Great Expectations gate on the marts (every posted ledger entry exactly once; per
-currency the ledger total equals the sum over statuses), **summary** logs the counts per status.
+currency the ledger total equals the sum over statuses; per payout the expected amount equals the sum of its
+lines; every published row reaches staging), **summary** logs the counts per status of both legs
+(transactions: ledger <-> processor; payouts: processor payout <-> bank credit).
 Re-running a date gives the same answer; the marts keep showing the latest date processed.
 """
 
@@ -69,7 +71,7 @@ def _cross_model_tests() -> Any:
 def build_reconcile_dag(start: date = date(2026, 1, 1)) -> DAG:
     with DAG(
         dag_id="reconcile_daily",
-        description="Reconcile the ledger with the processors for one business date (dbt + GX gate)",
+        description="Reconcile ledger, processors and banks for one business date (dbt + GX gate)",
         schedule=daily_timetable("0 0 * * *"),
         start_date=start_datetime(start),
         catchup=False,

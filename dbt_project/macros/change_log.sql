@@ -1,0 +1,218 @@
+{#
+  A change log of a per-as-of-date reconciliation (fct_*_history models): a row for an item only when it changed
+  since the previous as-of date, so storage grows with changes, not with days x items.
+
+  `current` is the relation holding the run's items (recon_key, `columns`, row_hash); `columns` the item columns.
+  For the run's as-of date D the model writes (and replaces any rows a previous run wrote for D: delete_where):
+    - a row for every item whose row_hash differs from its latest row before D, or that has no row before D, or
+      whose latest row before D is a removal;
+    - a removal row (is_removed = 1, the item's last columns) for every item whose latest row before D is not a
+      removal and that is absent as of D (e.g. its ledger entry was voided);
+    - when D is re-run while later dates were already processed: "pin" rows at the next processed date N > D for
+      the items whose answer at D changes and that have no row at N, carrying the answer N showed before. Every
+      processed date keeps the answer of its own last run, so re-running an old date never changes what later
+      dates (and the latest-state fct_ models) show.
+
+  State as of any processed date X: per recon_key the row with the greatest as_of_date <= X, unless it is a removal.
+  The calling model needs: materialized='incremental', full_refresh=false,
+  delete_where='as_of_date = {{ as_of_date() }}' and `-- depends_on: {{ ref('rpt_reconciliation_runs') }}`.
+#}
+{% macro change_log(current, columns) -%}
+{%- set d = as_of_date() %}
+
+with current_items as (
+    select
+        {{ d }} as as_of_date,
+        {{ recon_item_select('i', columns) }},
+        {{ recon_int('0') }} as is_removed
+    from {{ current }} as i
+)
+
+{% if is_incremental() %}
+,
+
+latest_before as (
+    -- each item's latest row before D
+    select ranked.*
+    from (
+        select
+            h.*,
+            row_number() over (partition by h.recon_key order by h.as_of_date desc) as row_rank
+        from {{ this }} as h
+        where h.as_of_date < {{ d }}
+    ) as ranked
+    where ranked.row_rank = 1
+),
+
+changed_items as (
+    select c.*
+    from current_items as c
+    left join latest_before as p
+        on p.recon_key = c.recon_key
+    where p.recon_key is null
+       or p.is_removed = 1
+       or p.row_hash <> c.row_hash
+),
+
+removed_items as (
+    select
+        {{ d }} as as_of_date,
+        {{ recon_item_select('p', columns) }},
+        {{ recon_int('1') }} as is_removed
+    from latest_before as p
+    left join current_items as c
+        on c.recon_key = p.recon_key
+    where c.recon_key is null
+      and p.is_removed = 0
+),
+
+-- Re-running an earlier date: keep the later dates' answers (see the header).
+next_run as (
+    select min(as_of_date) as as_of_date
+    from {{ ref('rpt_reconciliation_runs') }}
+    where as_of_date > {{ d }}
+),
+
+shown_before as (
+    -- the items as of D as the log stood before this run (latest row <= D, removals excluded)
+    select ranked.*
+    from (
+        select
+            h.*,
+            row_number() over (partition by h.recon_key order by h.as_of_date desc) as row_rank
+        from {{ this }} as h
+        where h.as_of_date <= {{ d }}
+    ) as ranked
+    where ranked.row_rank = 1
+      and ranked.is_removed = 0
+),
+
+rows_at_next as (
+    select h.recon_key
+    from {{ this }} as h
+    inner join next_run as n
+        on h.as_of_date = n.as_of_date
+),
+
+pinned_items as (
+    -- shown before, now changed or gone: the next date keeps showing the old answer
+    select
+        n.as_of_date,
+        {{ recon_item_select('o', columns) }},
+        {{ recon_int('0') }} as is_removed
+    from shown_before as o
+    inner join next_run as n
+        on n.as_of_date is not null
+    left join current_items as c
+        on c.recon_key = o.recon_key
+    left join rows_at_next as x
+        on x.recon_key = o.recon_key
+    where x.recon_key is null
+      and (c.recon_key is null or c.row_hash <> o.row_hash)
+
+    union all
+
+    -- not shown before, present now: the next date keeps not showing it
+    select
+        n.as_of_date,
+        {{ recon_item_select('c', columns) }},
+        {{ recon_int('1') }} as is_removed
+    from current_items as c
+    inner join next_run as n
+        on n.as_of_date is not null
+    left join shown_before as o
+        on o.recon_key = c.recon_key
+    left join rows_at_next as x
+        on x.recon_key = c.recon_key
+    where o.recon_key is null
+      and x.recon_key is null
+)
+
+select * from changed_items
+union all
+select * from removed_items
+union all
+select * from pinned_items
+
+{% else %}
+
+select * from current_items
+
+{% endif %}
+{%- endmacro %}
+
+{#
+  The latest-state view of a change log (fct_transaction_reconciliation, fct_payout_reconciliation): the items as of
+  the LATEST as-of date processed (max(as_of_date) of rpt_reconciliation_runs), whatever date the last run was for.
+#}
+{% macro latest_state(history, columns) -%}
+with latest_run as (
+    select max(as_of_date) as as_of_date
+    from {{ ref('rpt_reconciliation_runs') }}
+),
+
+ranked as (
+    select
+        h.*,
+        r.as_of_date as state_as_of_date,
+        row_number() over (partition by h.recon_key order by h.as_of_date desc) as row_rank
+    from {{ history }} as h
+    inner join latest_run as r
+        on h.as_of_date <= r.as_of_date
+)
+
+select
+    state_as_of_date as as_of_date,
+    recon_key,
+    {%- for column in columns %}
+    {{ column }},
+    {%- endfor %}
+    row_hash,
+    as_of_date as changed_as_of_date
+from ranked
+where row_rank = 1
+  and is_removed = 0
+{%- endmacro %}
+
+{#
+  Test body: the change log is lossless - the state it reconstructs for the run's as-of date D (per recon_key the
+  latest row with as_of_date <= D, removals excluded) is exactly the run's items (same keys, same row_hash).
+  Returns the items that differ, with the side they come from.
+#}
+{% macro history_reproduces(history, current) -%}
+with reconstructed as (
+    select ranked.recon_key, ranked.row_hash
+    from (
+        select
+            h.recon_key,
+            h.row_hash,
+            h.is_removed,
+            row_number() over (partition by h.recon_key order by h.as_of_date desc) as row_rank
+        from {{ history }} as h
+        where h.as_of_date <= {{ as_of_date() }}
+    ) as ranked
+    where ranked.row_rank = 1
+      and ranked.is_removed = 0
+),
+
+computed as (
+    select recon_key, row_hash
+    from {{ current }}
+)
+
+select 'only_in_history_or_different' as problem, r.recon_key, r.row_hash
+from reconstructed as r
+left join computed as c
+    on c.recon_key = r.recon_key
+   and c.row_hash = r.row_hash
+where c.recon_key is null
+
+union all
+
+select 'only_in_reconciliation_or_different' as problem, c.recon_key, c.row_hash
+from computed as c
+left join reconstructed as r
+    on r.recon_key = c.recon_key
+   and r.row_hash = c.row_hash
+where r.recon_key is null
+{%- endmacro %}

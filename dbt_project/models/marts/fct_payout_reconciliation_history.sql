@@ -1,0 +1,19 @@
+{#
+  Change log of the payout reconciliation (int_payout_reconciliation): a row for an item only when its
+  reconciliation changed since the previous as-of date. Mechanics, removals and re-run "pins": macro change_log.
+  State of the items as of any processed date X: per recon_key the row with the greatest as_of_date <= X, unless
+  it is a removal (analyses/payout_status_as_of.sql).
+#}
+{{ config(
+    materialized='incremental',
+    full_refresh=false,
+    delete_where='as_of_date = {{ as_of_date() }}',
+    post_hook=[
+        "{{ recon_index(['recon_key', 'as_of_date']) }}",
+        "{{ recon_index(['as_of_date']) }}",
+    ]
+) }}
+
+-- depends_on: {{ ref('rpt_reconciliation_runs') }}
+
+{{ change_log(ref('int_payout_reconciliation'), payout_item_columns()) }}
