@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from recon import paths
 from recon.connections import parse_conn
+from recon.parsers.registry import get_parser
 from recon.s3 import date_prefix, key_problem
 from recon.settings import check_identifier
 from recon.sources import SourceConfigError, all_sources, load_source
@@ -21,6 +23,45 @@ def test_declared_sources_load() -> None:
     assert stripe.kind == "file" and stripe.table == "stripe_payout_lines" and stripe.grace_days == 3
     assert stripe.column("gross_minor").currency_from == "currency"
     assert sources["ledger"].kind == "database"
+
+
+@pytest.mark.parametrize("path", sorted(paths.sources_dir().glob("*.yml")), ids=lambda p: p.name)
+def test_every_source_yaml_loads_and_its_format_has_a_parser(path: Path) -> None:
+    source = load_source(path)
+    if source.kind == "file":  # database sources are extracted with SQL, not parsed
+        assert callable(get_parser(source.format))
+    for spec in source.expectations:
+        assert spec.get("type"), f"{path.name}: an expectation without a type"
+        if spec["type"] == "unexpected_rows":
+            query = spec["unexpected_rows_query"]
+            assert spec.get("description") and "{batch}" in query
+            # GX fills {batch} with str.format (no other braces allowed) and aliases it itself when the query
+            # has no JOIN: an alias of ours after {batch} would be a syntax error.
+            assert query.format(batch="B")
+            if " JOIN " not in query.upper():
+                after = query.split("{batch}", 1)[1].split()
+                assert not after or after[0].upper() in {"WHERE", "GROUP", "HAVING", "ORDER", "LIMIT", ")"}
+
+
+def test_the_new_sources_declare_the_reconciliation_settings() -> None:
+    sources = all_sources()
+    assert {"adyen", "bank_us", "bank_eu"} <= set(sources)
+    adyen = sources["adyen"]
+    assert (adyen.format, adyen.table, adyen.s3_prefix, adyen.grace_days) == (
+        "adyen_settlement_csv", "adyen_settlement_lines", "inbound/adyen", 3)
+    spec = {"processor": "adyen", "amount_tolerance_minor": 0, "bank_grace_days": 3, "value_date_window_days": 5,
+            "payout_reference_pattern": r"(?i)batch\s*[0-9]+"}
+    assert {k: adyen.options.get(k) for k in spec} == spec
+    assert not adyen.column("created_utc").required and adyen.column("psp_reference").required
+    assert adyen.column("net_debit_minor").currency_from == "net_currency"
+    assert (sources["bank_us"].format, sources["bank_us"].table) == ("bai2", "bank_us_statement_lines")
+    assert {k: sources["bank_us"].options.get(k) for k in ("bank", "default_currency")} == {"bank": True,
+                                                                                          "default_currency": "USD"}
+    assert (sources["bank_eu"].format, sources["bank_eu"].table) == ("camt053", "bank_eu_statement_lines")
+    assert sources["bank_eu"].options.get("bank") is True and "processor" not in sources["bank_eu"].options
+    for name in ("adyen", "bank_us", "bank_eu"):
+        assert sources[name].schedule == sources["stripe"].schedule
+        assert sources[name].start_date == sources["stripe"].start_date
 
 
 def _write(tmp_path: Path, name: str, body: str) -> Path:

@@ -35,7 +35,7 @@ select
     coalesce(value_date, booking_date) as value_date,
     {{ recon_id('bank_reference', 128) }} as bank_reference,
     {{ recon_id('bank_reference', 128) }} as reference_1,
-    {{ recon_id('end_to_end_id', 128) }} as reference_2,
+    {{ recon_id('end_to_end_id', 1024) }} as reference_2,
     {{ recon_id('remittance_text', 2048) }} as reference_3,
     business_date,
     _file_id as file_id,
@@ -49,7 +49,7 @@ select
     entry_reference,
     is_reversal,
     booking_date,
-    {{ recon_text('end_to_end_id', 128) }} as end_to_end_id,
+    {{ recon_text('end_to_end_id', 1024) }} as end_to_end_id,
     {{ recon_text('remittance_text', 2048) }} as remittance_text,
     additional_info,
     _load_id as load_id

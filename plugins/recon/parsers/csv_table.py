@@ -12,10 +12,18 @@ from recon.sources import Source
 csv.field_size_limit(16 * 1024 * 1024)  # a single field may be large; a runaway line still fails with its line
 
 RowCheck = Callable[[Row], None]  # raises ValueError("field: reason") for a row that breaks a format rule
+# Derives raw values a format computes from others (e.g. a UTC time from a local time and its zone) before
+# typing; it may add keys and raises ValueError("field: reason") like a RowCheck.
+RawPrepare = Callable[[dict[str, str]], dict[str, str]]
+
+
+def _field_error(file_name: str, exc: ValueError, line: int) -> ParseError:
+    field, _, reason = str(exc).partition(": ")
+    return ParseError(file_name, str(exc), line=line, field=field if reason else None)
 
 
 def parse_csv_table(source: Source, path: Path, file_name: str, row_check: RowCheck | None = None,
-                    delimiter: str = ",") -> Iterator[ParsedRow]:
+                    delimiter: str = ",", prepare: RawPrepare | None = None) -> Iterator[ParsedRow]:
     with open(path, encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle, delimiter=delimiter, strict=True)
         line = 1
@@ -41,13 +49,18 @@ def parse_csv_table(source: Source, path: Path, file_name: str, row_check: RowCh
                     continue  # a blank line carries no data
                 if len(record) != len(header):
                     raise ParseError(file_name, f"has {len(record)} fields, the header has {len(header)}", line=start)
-                row = convert_row(source, dict(zip(header, record)), file_name, start)
+                raw = dict(zip(header, record))
+                if prepare is not None:
+                    try:
+                        raw = prepare(raw)
+                    except ValueError as exc:
+                        raise _field_error(file_name, exc, start) from None
+                row = convert_row(source, raw, file_name, start)
                 if row_check is not None:
                     try:
                         row_check(row)
                     except ValueError as exc:
-                        field, _, reason = str(exc).partition(": ")
-                        raise ParseError(file_name, str(exc), line=start, field=field if reason else None) from None
+                        raise _field_error(file_name, exc, start) from None
                 yield ParsedRow(start, row)
         except UnicodeDecodeError as exc:
             raise ParseError(file_name, f"is not valid UTF-8 ({exc.reason} at byte {exc.start} of a read block)",

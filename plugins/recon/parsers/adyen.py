@@ -1,0 +1,104 @@
+"""Adyen settlement details report (contract 1.4): the generic CSV table, plus the UTC creation time and the
+rules each Adyen `Type` must follow. Columns are matched by header, so Adyen's many layouts (older ones with
+Batch Number before the Reserved columns, newer 49-column ones, reordered ones) all read the same way."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone, tzinfo
+from pathlib import Path
+from typing import Iterator
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from recon.parsers.base import ParsedRow, Row
+from recon.parsers.csv_table import parse_csv_table
+from recon.sources import Source
+
+CREATION_DATE, TIME_ZONE, CREATED_UTC = "Creation Date", "TimeZone", "created_utc"
+_LOCAL_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+# Adyen writes the zone of the account's report setting. IANA names (CET, UTC, Europe/Amsterdam) go to
+# zoneinfo; a few daylight/standard abbreviations zoneinfo does not know are unambiguous fixed offsets (the
+# samples carry PST and PDT). Ambiguous ones (CST: US Central or China; IST; BST) stay unknown: refused.
+_ABBREVIATIONS: dict[str, int] = {"PST": -8, "PDT": -7, "MDT": -6, "CDT": -5, "EDT": -4, "AKST": -9, "AKDT": -8,
+                                  "CEST": 2, "EEST": 3, "WEST": 1}
+
+# Type -> (money column it must carry, its header) and (text column it must carry, its header). Other types
+# (Fee, Balancetransfer, MiscCosts, DepositCorrection...) are adjustments with no rule beyond the typing.
+_NEEDS_AMOUNT = {
+    "Settled": ("gross_credit_minor", "Gross Credit (GC)"),
+    "ChargebackReversed": ("gross_credit_minor", "Gross Credit (GC)"),
+    "Refunded": ("gross_debit_minor", "Gross Debit (GC)"),
+    "Chargeback": ("gross_debit_minor", "Gross Debit (GC)"),
+    "MerchantPayout": ("net_debit_minor", "Net Debit (NC)"),
+}
+_NEEDS_REFERENCE = {
+    "Settled": ("psp_reference", "Psp Reference"),
+    "Refunded": ("modification_reference", "Modification Reference"),
+    "Chargeback": ("modification_reference", "Modification Reference"),
+    "ChargebackReversed": ("modification_reference", "Modification Reference"),
+}
+_MONEY_HEADERS = {
+    "gross_debit_minor": "Gross Debit (GC)", "gross_credit_minor": "Gross Credit (GC)",
+    "net_debit_minor": "Net Debit (NC)", "net_credit_minor": "Net Credit (NC)",
+    "commission_minor": "Commission (NC)", "markup_minor": "Markup (NC)",
+    "scheme_fees_minor": "Scheme Fees (NC)", "interchange_minor": "Interchange (NC)",
+}
+
+
+def zone_named(name: str) -> tzinfo:
+    """The zone a TimeZone value names; ValueError when zoneinfo and the abbreviation table both fail."""
+    key = name.strip()
+    if not key:
+        raise ValueError(f"{TIME_ZONE}: is empty, so {CREATION_DATE} cannot be converted to UTC")
+    if key.upper() in _ABBREVIATIONS:
+        hours = _ABBREVIATIONS[key.upper()]
+        return timezone(timedelta(hours=hours), key.upper())
+    try:
+        return ZoneInfo(key)
+    except (ZoneInfoNotFoundError, ValueError):  # ValueError: not a valid key at all (e.g. a path)
+        raise ValueError(f"{TIME_ZONE}: {name!r} is not a known time zone (an IANA name such as CET, UTC or "
+                         f"Europe/Amsterdam, or one of {', '.join(sorted(_ABBREVIATIONS))})") from None
+
+
+def local_to_utc(local_text: str, zone_name: str) -> datetime:
+    """'2021-01-05 00:21:32' in CET -> 2021-01-04 23:21:32 (naive UTC). Refuses a wall time the zone skips."""
+    zone = zone_named(zone_name)
+    try:
+        local = datetime.strptime(local_text.strip(), _LOCAL_FORMAT)
+    except ValueError:
+        raise ValueError(f"{CREATION_DATE}: {local_text!r} is not a date and time (expected YYYY-MM-DD HH:MM:SS)"
+                         ) from None
+    aware = local.replace(tzinfo=zone)
+    utc = aware.astimezone(timezone.utc)
+    # A wall time inside a spring-forward gap does not exist; zoneinfo would shift it silently. (A time in the
+    # autumn fold is ambiguous; fold=0, the first occurrence, is taken, as zoneinfo does.)
+    if utc.astimezone(zone).replace(tzinfo=None) != local:
+        raise ValueError(f"{CREATION_DATE}: {local_text!r} does not exist in {zone_name} (skipped by a "
+                         "daylight-saving change)")
+    return utc.replace(tzinfo=None)
+
+
+def add_created_utc(raw: dict[str, str]) -> dict[str, str]:
+    """The raw row plus `created_utc`, Creation Date (local to TimeZone) in UTC."""
+    utc = local_to_utc(raw.get(CREATION_DATE) or "", raw.get(TIME_ZONE) or "")
+    return {**raw, CREATED_UTC: utc.strftime(_LOCAL_FORMAT)}
+
+
+def check_adyen_row(row: Row) -> None:
+    """The contract's per-type rules; amounts are as Adyen writes them (never negative)."""
+    for column, header in _MONEY_HEADERS.items():
+        if (row.get(column) or 0) < 0:
+            raise ValueError(f"{header}: is negative ({row[column]} minor units); Adyen writes debits and credits "
+                             "as positive amounts in separate columns")
+    kind = row["type"]
+    if kind in _NEEDS_AMOUNT:
+        column, header = _NEEDS_AMOUNT[kind]
+        if not row.get(column):
+            raise ValueError(f"{header}: a {kind} row needs a {header} amount (it is empty or zero)")
+    if kind in _NEEDS_REFERENCE:
+        column, header = _NEEDS_REFERENCE[kind]
+        if not row.get(column):
+            raise ValueError(f"{header}: a {kind} row needs a {header}")
+
+
+def parse_adyen_settlement_csv(source: Source, path: Path, file_name: str) -> Iterator[ParsedRow]:
+    return parse_csv_table(source, path, file_name, row_check=check_adyen_row, prepare=add_created_utc)
