@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="with reset: really do it")
     p.set_defaults(func=_cmd_stack)
 
-    p = sub.add_parser("generate", help="write sample ledger rows, Stripe files and the ground truth",
+    p = sub.add_parser("generate", help="write sample ledger rows, processor (Stripe, Adyen) and bank (BAI2, camt.053) files and the ground truth",
                        description="Deterministic for a seed. Writes product/, s3/, truth/ under --out "
                                    "(default .stack/data/generated).")
     from recon.generator import add_arguments

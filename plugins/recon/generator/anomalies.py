@@ -1,7 +1,8 @@
 """Anomaly classes, their default rates, and which item of which day gets which anomaly.
 
-Anomalies are planned up front, before any row is drawn, so a forced anomaly never needs to rewrite rows that
-were already generated (and refunds/disputes only ever point at healthy captures).
+Two levels: item classes are drawn per planned item (a ledger entry, or a processor-only line), payout classes per
+payout (see payout_anomalies.py). Anomalies are planned up front, before any row is drawn, so a forced anomaly never
+needs to rewrite rows that were already generated (and refunds/disputes only ever point at healthy captures).
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Mapping
 NONE = "none"
 
 # Probability per item. Order matters: it is the order of the cumulative draw, so it is part of the output.
-DEFAULT_RATES: dict[str, float] = {
+ITEM_RATES: dict[str, float] = {
     "amount_mismatch": 0.010,
     "currency_mismatch": 0.005,
     "missing_in_processor": 0.010,
@@ -21,8 +22,21 @@ DEFAULT_RATES: dict[str, float] = {
     "duplicate_in_ledger": 0.005,
     "duplicate_in_processor": 0.005,
     "voided": 0.010,
+    "partial_refund": 0.010,
+    "multiple_refunds": 0.005,
+    "chargeback_and_reversal": 0.005,
 }
-ANOMALY_CLASSES: tuple[str, ...] = tuple(DEFAULT_RATES)
+# Probability per payout (processor, payout reference, currency); same ordering rule.
+PAYOUT_RATES: dict[str, float] = {
+    "late_bank_credit": 0.03,
+    "short_payout": 0.03,
+    "missing_bank_credit": 0.02,
+    "unexplained_bank_credit": 0.04,
+}
+DEFAULT_RATES: dict[str, float] = {**ITEM_RATES, **PAYOUT_RATES}
+ITEM_CLASSES: tuple[str, ...] = tuple(ITEM_RATES)
+PAYOUT_CLASSES: tuple[str, ...] = tuple(PAYOUT_RATES)
+ANOMALY_CLASSES: tuple[str, ...] = (*ITEM_CLASSES, *PAYOUT_CLASSES)
 
 # What each class does to the expected status (for --help and docs).
 EFFECTS: dict[str, str] = {
@@ -34,6 +48,16 @@ EFFECTS: dict[str, str] = {
     "duplicate_in_ledger": "two ledger entries share the key -> both duplicate_in_ledger",
     "duplicate_in_processor": "two processor lines share the key -> duplicate_in_processor",
     "voided": "posted, voided on a later day, no line -> pending_processor until the void, then no row",
+    "partial_refund": "a capture and a refund of part of it, 0-2 days later -> both matched",
+    "multiple_refunds": "a capture refunded in two partial refunds -> all three matched",
+    "chargeback_and_reversal": "a capture, its chargeback, then the chargeback reversed -> all three matched",
+    "late_bank_credit": "bank credit 4-5 days after the payout date (inside the 5-day window) -> payout "
+                        "pending_bank, missing_in_bank on day 4 if not there yet, then funded",
+    "short_payout": "bank credit a few minor units short -> payout amount_mismatch, its transactions "
+                    "payout_amount_mismatch",
+    "missing_bank_credit": "no bank credit -> payout pending_bank for 3 days, then missing_in_bank",
+    "unexplained_bank_credit": "a bank credit that pays no payout (interest, unknown reference, or a second "
+                               "credit for a funded payout) -> unexplained_bank_credit",
 }
 
 # Forcing every class only makes sense when there is room for it (the brief's threshold).
@@ -46,20 +70,24 @@ _DELAYS: dict[str, tuple[int, int]] = {
     "duplicate_in_ledger": (0, 1),  # the twin entry: same day or the next
     "duplicate_in_processor": (0, 2),  # the second line: same file or a later one
     "voided": (1, 3),  # days between posting and voiding
+    "partial_refund": (0, 2),  # capture -> refund
+    "multiple_refunds": (0, 2),  # capture -> first refund (the second follows within 0-2 more days)
+    "chargeback_and_reversal": (0, 2),  # capture -> chargeback (the reversal follows within 0-2 more days)
 }
 
 
 @dataclass(frozen=True)
 class Slot:
-    """One planned item: the day it belongs to, its anomaly and the anomaly's delay in days."""
+    """One planned item: the day it belongs to, its anomaly, the anomaly's delay in days, and its processor."""
 
     day_index: int
     anomaly: str
     delay: int = 0
+    processor: str = "stripe"
 
 
 def resolve_rates(overrides: Mapping[str, float] | None) -> dict[str, float]:
-    """Defaults updated with overrides; every rate in [0, 1] and their sum <= 1 (one draw per item)."""
+    """Defaults updated with overrides; every rate in [0, 1] and, per level, their sum <= 1 (one draw each)."""
     rates = dict(DEFAULT_RATES)
     for name, value in (overrides or {}).items():
         if name not in DEFAULT_RATES:
@@ -68,16 +96,28 @@ def resolve_rates(overrides: Mapping[str, float] | None) -> dict[str, float]:
         if not 0.0 <= rate <= 1.0:
             raise ValueError(f"rate for {name} must be between 0 and 1, got {value!r}")
         rates[name] = rate
-    if sum(rates.values()) > 1.0 + 1e-9:
-        raise ValueError(f"anomaly rates add up to {sum(rates.values()):.3f}; they must not exceed 1")
+    for level, names in (("item", ITEM_CLASSES), ("payout", PAYOUT_CLASSES)):
+        total = sum(rates[name] for name in names)
+        if total > 1.0 + 1e-9:
+            raise ValueError(f"{level} anomaly rates add up to {total:.3f}; they must not exceed 1")
     return rates
+
+
+def draw_class(rng: random.Random, names: tuple[str, ...], rates: Mapping[str, float]) -> str:
+    """One cumulative draw over `names` (in order): a class, or NONE."""
+    draw, cumulative = rng.random(), 0.0
+    for name in names:
+        cumulative += rates[name]
+        if draw < cumulative:
+            return name
+    return NONE
 
 
 def _draw_delay(rng: random.Random, anomaly: str, remaining: int, *, must_land: bool) -> int | None:
     """Delay for `anomaly` on a day with `remaining` days after it in the range; None if it cannot happen.
 
     Late lines may fall after the range (they are simply still outstanding); the other classes are clamped so
-    that both halves of the anomaly are inside the generated data. `must_land` (forced anomalies) keeps late lines
+    that every part of the anomaly is inside the generated data. `must_land` (forced anomalies) keeps late lines
     inside the range too, so the class is observable.
     """
     if anomaly not in _DELAYS:
@@ -96,36 +136,40 @@ def _observable(slot: Slot, days: int) -> bool:
     return slot.anomaly != "late_settlement" or slot.day_index + slot.delay <= days - 1
 
 
-def plan_slots(rng: random.Random, *, days: int, per_day: int, rates: Mapping[str, float]) -> list[Slot]:
-    """per_day slots for each day, each with at most one anomaly; then force missing classes if required."""
+def plan_slots(rng: random.Random, *, days: int, per_day: int, rates: Mapping[str, float],
+               processors: Mapping[str, int]) -> list[Slot]:
+    """per_day slots for each day, each with a processor and at most one anomaly; then, in a big enough run,
+    force every class with a rate > 0 to occur at least once per processor."""
+    names = sorted(processors)
+    weights = [processors[name] for name in names]
     slots: list[Slot] = []
     for day_index in range(days):
         remaining = days - 1 - day_index
         for _ in range(per_day):
-            draw, anomaly = rng.random(), NONE
-            cumulative = 0.0
-            for name in ANOMALY_CLASSES:
-                cumulative += rates[name]
-                if draw < cumulative:
-                    anomaly = name
-                    break
+            processor = rng.choices(names, weights=weights)[0]
+            anomaly = draw_class(rng, ITEM_CLASSES, rates)
             delay = _draw_delay(rng, anomaly, remaining, must_land=False)
-            slots.append(Slot(day_index, NONE, 0) if delay is None else Slot(day_index, anomaly, delay))
+            slots.append(Slot(day_index, NONE, 0, processor) if delay is None
+                         else Slot(day_index, anomaly, delay, processor))
 
     if days >= FORCE_MIN_DAYS and per_day >= FORCE_MIN_PER_DAY:
-        for name in ANOMALY_CLASSES:
-            if rates[name] <= 0 or any(s.anomaly == name and _observable(s, days) for s in slots):
+        for name in ITEM_CLASSES:
+            if rates[name] <= 0:
                 continue  # a rate of 0 means "switched off": never force it
             needs_later_day = name in ("late_settlement", "voided")
-            candidates = [
-                i for i, s in enumerate(slots)
-                if s.anomaly == NONE and (not needs_later_day or s.day_index < days - 1)
-            ]
-            if not candidates:
-                continue
-            index = rng.choice(candidates)
-            remaining = days - 1 - slots[index].day_index
-            delay = _draw_delay(rng, name, remaining, must_land=True)
-            if delay is not None:
-                slots[index] = Slot(slots[index].day_index, name, delay)
+            for processor in names:
+                if any(s.anomaly == name and s.processor == processor and _observable(s, days) for s in slots):
+                    continue
+                candidates = [
+                    i for i, s in enumerate(slots)
+                    if s.anomaly == NONE and s.processor == processor
+                    and (not needs_later_day or s.day_index < days - 1)
+                ]
+                if not candidates:
+                    continue
+                index = rng.choice(candidates)
+                remaining = days - 1 - slots[index].day_index
+                delay = _draw_delay(rng, name, remaining, must_land=True)
+                if delay is not None:
+                    slots[index] = Slot(slots[index].day_index, name, delay, processor)
     return slots

@@ -6,7 +6,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from .anomalies import ANOMALY_CLASSES, DEFAULT_RATES, EFFECTS
+from .anomalies import ANOMALY_CLASSES, DEFAULT_RATES, EFFECTS, ITEM_CLASSES, PAYOUT_CLASSES
 from .api import DEFAULT_START, generate
 
 
@@ -46,10 +46,22 @@ def _rate(text: str) -> tuple[str, float]:
 
 
 def rates_help() -> str:
-    return "; ".join(f"{name}={DEFAULT_RATES[name]:g} ({EFFECTS[name]})" for name in ANOMALY_CLASSES)
+    def listing(names: tuple[str, ...]) -> str:
+        return "; ".join(f"{name}={DEFAULT_RATES[name]:g} ({EFFECTS[name]})" for name in names)
+
+    return f"per item: {listing(ITEM_CLASSES)}. Per payout: {listing(PAYOUT_CLASSES)}"
+
+
+EPILOG = (
+    "Writes, under --out: product/ledger_changes_<date>.csv; s3/inbound/{stripe,adyen,bank_us,bank_eu}/YYYY/MM/DD/ "
+    "(Stripe payout reconciliation CSV, Adyen settlement details batch 1001+day, BAI2 for USD/JPY, camt.053 for "
+    "EUR/KWD); truth/transactions.csv and truth/payouts.csv (expected marts per as-of date); truth/summary.json."
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    if not parser.epilog:
+        parser.epilog = EPILOG
     parser.add_argument("--days", type=_positive_int, default=3, help="number of business days (default: 3)")
     parser.add_argument("--per-day", type=_non_negative_int, default=200,
                         help="items (ledger entries) per day (default: 200)")
@@ -60,9 +72,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=None, help="output directory")
     parser.add_argument(
         "--rate", action="append", type=_rate, default=None, metavar="CLASS=FLOAT",
-        help="probability per item of an anomaly class, repeatable (0 switches a class off; with --days >= 3 and "
-             "--per-day >= 50 every class with a rate > 0 occurs at least once). Classes and defaults: "
-             + rates_help().replace("%", "%%"),
+        help="probability of an anomaly class per item (ledger entry) or per payout, repeatable (0 switches a "
+             "class off; with --days >= 3 and --per-day >= 50 every class with a rate > 0 occurs at least once per "
+             "processor; late_bank_credit and missing_bank_credit need --days >= 5 to show every status). "
+             "Classes and defaults, " + rates_help().replace("%", "%%"),
     )
 
 
@@ -81,11 +94,16 @@ def run(args: argparse.Namespace) -> int:
           f"({result.start.isoformat()} .. {result.end.isoformat()}, seed {args.seed})")
     print(f"  ledger:    {len(result.ledger_files)} files, {result.ledger_entries} entries, {result.ledger_rows} rows")
     print(f"  processor: {len(result.processor_files)} files, {result.processor_lines} transaction lines, "
-          f"{result.processor_file_rows} rows")
-    print(f"  truth:     {result.truth_rows} rows over {len(result.summary)} as-of dates, {result.items} items")
+          f"{result.processor_file_rows} rows, {result.payouts} payouts")
+    print(f"  bank:      {len(result.bank_files)} files, {result.bank_lines} statement lines")
+    print(f"  truth:     {result.truth_rows} transaction rows and {result.payout_truth_rows} payout rows over "
+          f"{len(result.summary)} as-of dates, {result.items} items")
     anomalies = ", ".join(f"{name} {count}" for name, count in result.anomaly_counts.items() if name != "none")
     print(f"  anomalies: {anomalies}")
-    print(f"expected status as of {result.end.isoformat()}:")
+    print(f"expected transaction status as of {result.end.isoformat()}:")
     for status, count in result.last_as_of_status_counts.items():
+        print(f"  {status:<24}{count:>8}")
+    print(f"expected payout status as of {result.end.isoformat()}:")
+    for status, count in result.last_as_of_payout_status_counts.items():
         print(f"  {status:<24}{count:>8}")
     return 0

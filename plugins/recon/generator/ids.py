@@ -20,3 +20,11 @@ class IdFactory:
             if candidate not in self._seen:
                 self._seen.add(candidate)
                 return candidate
+
+    def number(self, length: int) -> str:
+        """A `length`-digit decimal string with no leading zero (Adyen PSP references, bank references)."""
+        while True:
+            candidate = str(self._rng.randrange(10 ** (length - 1), 10**length))
+            if candidate not in self._seen:
+                self._seen.add(candidate)
+                return candidate

@@ -33,6 +33,11 @@ def random_amount_minor(rng: random.Random, currency: str) -> int:
     return rng.randint(low * scale, high * scale)
 
 
+def small_amount_minor(rng: random.Random, currency: str) -> int:
+    """About a tenth of a typical payment, at least one minor unit (top-ups, stray amounts)."""
+    return random_amount_minor(rng, currency) // 10 + 1
+
+
 def major_units(currency: str, count: int) -> int:
     """`count` whole major units in minor units (e.g. the 15.00 dispute fee)."""
     return count * 10 ** EXPONENTS[currency]

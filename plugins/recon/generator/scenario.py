@@ -11,13 +11,14 @@ from .anomalies import Slot
 from .ids import IdFactory
 from .model import LedgerVersion, ProcessorTxn
 from .money import other_currency, pick_currency, random_amount_minor
-from .processors import PROCESSOR_WEIGHTS, PROCESSORS, Processor
+from .processors import PROCESSORS, Processor
 
 # Mix of entry types; follow-ups fall back to a capture when nothing earlier can be refunded/disputed/reversed.
 TYPE_WEIGHTS: tuple[tuple[str, int], ...] = (
     ("capture", 78), ("refund", 12), ("chargeback", 6), ("chargeback_reversal", 4),
 )
 FULL_REFUND_SHARE = 0.6
+STORY_CLASSES = ("partial_refund", "multiple_refunds", "chargeback_and_reversal")  # a capture and its follow-ups
 MERCHANT_COUNT = 40
 
 _MICROS_PER_DAY = 86_400 * 1_000_000
@@ -63,10 +64,6 @@ class _Builder:
 
     # -- helpers -------------------------------------------------------------------------------------------
 
-    def _pick_processor(self) -> Processor:
-        names = sorted(PROCESSOR_WEIGHTS)
-        return PROCESSORS[self.rng.choices(names, weights=[PROCESSOR_WEIGHTS[n] for n in names])[0]]
-
     def _new_order_id(self) -> str:
         return f"ORD-{self.rng.randint(0, 99_999_999):08d}"
 
@@ -96,42 +93,89 @@ class _Builder:
     # -- one item ------------------------------------------------------------------------------------------
 
     def _new_entry(self, processor: Processor, occurred_at: datetime) -> tuple[LedgerVersion, _Parent]:
+        """A capture, or a random follow-up of an earlier healthy item of the same processor."""
         types = [name for name, _ in TYPE_WEIGHTS]
         entry_type = self.rng.choices(types, weights=[weight for _, weight in TYPE_WEIGHTS])[0]
         pool = {"refund": self.captures, "chargeback": self.captures,
                 "chargeback_reversal": self.chargebacks}.get(entry_type, {}).get(processor.name)
         parent = self._take(pool) if pool else None
         if parent is None:
-            entry_type = "capture"
+            return self._capture(processor, occurred_at)
+        amount = parent.entry.amount_minor
+        if entry_type == "refund" and amount > 1 and self.rng.random() >= FULL_REFUND_SHARE:
+            amount = self.rng.randint(1, amount - 1)  # partial refund
+        return self._follow_up(processor, parent, entry_type, occurred_at, amount)
 
-        if parent is None:
-            currency = pick_currency(self.rng)
-            amount = random_amount_minor(self.rng, currency)
-            account_id = self.ids.new("acc_", 16, _LOWER_ALNUM)
-            merchant_id = self.rng.choice(self.merchants)
-        else:
-            currency, account_id, merchant_id = parent.entry.currency, parent.entry.account_id, parent.entry.merchant_id
-            amount = parent.entry.amount_minor
-            if entry_type == "refund" and amount > 1 and self.rng.random() >= FULL_REFUND_SHARE:
-                amount = self.rng.randint(1, amount - 1)  # partial refund
+    def _capture(self, processor: Processor, occurred_at: datetime) -> tuple[LedgerVersion, _Parent]:
+        currency = pick_currency(self.rng)
+        amount = random_amount_minor(self.rng, currency)
+        account_id = self.ids.new("acc_", 16, _LOWER_ALNUM)
+        merchant_id = self.rng.choice(self.merchants)
+        reference = processor.new_reference(self.ids, "capture")
+        entry = self._entry("capture", processor, reference, account_id, merchant_id, amount, currency, occurred_at)
+        return entry, _Parent(entry, charge_reference=reference,
+                              payment_reference=processor.new_payment_reference(self.ids),
+                              order_id=self._new_order_id())
 
+    def _follow_up(self, processor: Processor, parent: _Parent, entry_type: str, occurred_at: datetime,
+                   amount: int) -> tuple[LedgerVersion, _Parent]:
+        """A refund or chargeback of `parent` (a capture), or the reversal of `parent` (a chargeback)."""
         reference = processor.new_reference(
             self.ids, entry_type,
             parent_reference=parent.entry.processor_reference if entry_type == "chargeback_reversal" else None,
         )
-        entry = LedgerVersion(
+        entry = self._entry(entry_type, processor, reference, parent.entry.account_id, parent.entry.merchant_id,
+                            amount, parent.entry.currency, occurred_at)
+        return entry, _Parent(entry, parent.charge_reference, parent.payment_reference, parent.order_id)
+
+    def _entry(self, entry_type: str, processor: Processor, reference: str, account_id: str, merchant_id: str,
+               amount: int, currency: str, occurred_at: datetime) -> LedgerVersion:
+        return LedgerVersion(
             entry_id=self.ids.new("le_"), entry_type=entry_type, processor=processor.name,
             processor_reference=reference, account_id=account_id, merchant_id=merchant_id,
             amount_minor=amount, currency=currency, status="posted", occurred_at=occurred_at,
             updated_at=occurred_at,  # inserted when it happened: updated_at is the extraction watermark
         )
-        link = _Parent(
-            entry,
-            charge_reference=parent.charge_reference if parent else reference,
-            payment_reference=parent.payment_reference if parent else processor.new_payment_reference(self.ids),
-            order_id=parent.order_id if parent else self._new_order_id(),
-        )
-        return entry, link
+
+    def _later(self, at: datetime, days: int) -> datetime:
+        """A moment `days` days after `at` (same day: a few minutes to hours later, never past midnight)."""
+        if days == 0:
+            return min(at + timedelta(seconds=self.rng.randint(60, 4 * 3600)), datetime.combine(at.date(), time.max))
+        return random_time_on(self.rng, at.date() + timedelta(days=days))
+
+    def _book_and_settle(self, processor: Processor, entry: LedgerVersion, link: _Parent, anomaly: str) -> None:
+        """A posted entry and its processor line on the same day (the healthy path)."""
+        self.scenario.ledger.append(entry)
+        self.scenario.anomaly_by_entry[entry.entry_id] = anomaly
+        self._add_txn(processor, entry, business_date=entry.business_date, created_at=entry.occurred_at,
+                      charge_reference=link.charge_reference, payment_reference=link.payment_reference,
+                      order_id=link.order_id)
+
+    def _story(self, processor: Processor, slot: Slot, occurred_at: datetime) -> None:
+        """partial_refund, multiple_refunds, chargeback_and_reversal: a fresh capture and its follow-ups, every
+        one booked and settled the day it happens (so all of them match)."""
+        capture, link = self._capture(processor, occurred_at)
+        self._book_and_settle(processor, capture, link, slot.anomaly)
+        first_at = self._later(occurred_at, slot.delay)
+        then_days = min(self.rng.randint(0, 2), (self.end - first_at.date()).days)
+        amount = capture.amount_minor
+        if slot.anomaly == "partial_refund":
+            refund, _ = self._follow_up(processor, link, "refund", first_at, self.rng.randint(1, amount - 1))
+            self._book_and_settle(processor, refund, link, slot.anomaly)
+        elif slot.anomaly == "multiple_refunds":
+            first = self.rng.randint(1, amount - 1)
+            rest = amount - first
+            # Half of the time the two refunds add up to the whole payment, else to part of it.
+            second = rest if self.rng.random() < 0.5 else self.rng.randint(1, rest)
+            for refund_amount, at in ((first, first_at), (second, self._later(first_at, then_days))):
+                refund, _ = self._follow_up(processor, link, "refund", at, refund_amount)
+                self._book_and_settle(processor, refund, link, slot.anomaly)
+        else:
+            chargeback, chargeback_link = self._follow_up(processor, link, "chargeback", first_at, amount)
+            self._book_and_settle(processor, chargeback, link, slot.anomaly)
+            reversal, _ = self._follow_up(processor, chargeback_link, "chargeback_reversal",
+                                          self._later(first_at, then_days), amount)
+            self._book_and_settle(processor, reversal, link, slot.anomaly)
 
     def _missing_in_ledger(self, processor: Processor, day: date, occurred_at: datetime) -> None:
         # A processor charge the product never booked: build the would-be entry only to describe the line.
@@ -149,9 +193,12 @@ class _Builder:
         self.scenario.anomaly_by_line[txn.line_id] = "missing_in_ledger"
 
     def item(self, slot: Slot, day: date, occurred_at: datetime) -> None:
-        processor = self._pick_processor()
+        processor = PROCESSORS[slot.processor]
         if slot.anomaly == "missing_in_ledger":
             self._missing_in_ledger(processor, day, occurred_at)
+            return
+        if slot.anomaly in STORY_CLASSES:
+            self._story(processor, slot, occurred_at)
             return
 
         entry, link = self._new_entry(processor, occurred_at)

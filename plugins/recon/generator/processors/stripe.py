@@ -7,9 +7,9 @@ from datetime import date, datetime, time, timedelta
 from typing import ClassVar, Sequence
 
 from ..ids import IdFactory
-from ..model import ENTRY_SIGN, ProcessorTxn
-from ..money import EXPONENTS, format_major, major_units
-from .base import Processor
+from ..model import ENTRY_SIGN, Payout, ProcessorTxn
+from ..money import EXPONENTS, format_major, major_units, small_amount_minor
+from .base import LinePlacement, Processor, SettlementFile
 
 COLUMNS: tuple[str, ...] = (
     "automatic_payout_id", "automatic_payout_effective_at", "balance_transaction_id", "created_utc",
@@ -28,6 +28,7 @@ PAYOUT_DELAY_DAYS = 2  # automatic_payout_effective_at = business date + 2 days
 DISPUTE_FEE_MAJOR = 15  # Stripe's dispute fee (15.00 in the dispute's currency)
 
 _TS = "%Y-%m-%d %H:%M:%S"
+TRACE_ALPHABET = "0123456789ACDEFGHJKLMNPQRSTUVWXYZ"  # no B: a bank's trace id must never spell "batch"
 
 
 def gross_and_fee(txn: ProcessorTxn) -> tuple[int, int]:
@@ -70,12 +71,11 @@ class StripeProcessor(Processor):
             return f'Dispute "{rng.choice(["fraudulent", "product_not_received", "duplicate"])}" on {order_id}'
         return f"Dispute won on {order_id}"
 
-    def file_name(self, business_date: date) -> str:
+    def file_name(self, business_date: date, day_index: int) -> str:
         return f"stripe_payout_reconciliation_{business_date:%Y-%m-%d}.csv"
 
-    def render(
-        self, business_date: date, txns: Sequence[ProcessorTxn], rng: random.Random, ids: IdFactory
-    ) -> list[dict[str, str]]:
+    def render(self, business_date: date, day_index: int, txns: Sequence[ProcessorTxn], rng: random.Random,
+               ids: IdFactory) -> SettlementFile:
         by_currency: dict[str, list[ProcessorTxn]] = defaultdict(list)
         for txn in txns:
             by_currency[txn.currency].append(txn)
@@ -85,7 +85,7 @@ class StripeProcessor(Processor):
         )
         effective = datetime.combine(business_date + timedelta(days=PAYOUT_DELAY_DAYS), time())
 
-        rows: list[dict[str, str]] = []
+        out = SettlementFile()
         for currency in currencies:
             # One payout per currency and file; every line of it carries the payout id.
             payout = _Payout(ids.new("po_"), effective, currency)
@@ -94,6 +94,7 @@ class StripeProcessor(Processor):
                 gross, fee = gross_and_fee(txn)
                 payout.add(txn.line_id, txn.created_at, gross, fee, CATEGORY[txn.entry_type], txn.reference,
                            txn.description, txn.charge_reference, txn.payment_reference, customer_facing=True)
+                out.placements[txn.line_id] = LinePlacement(txn.line_id, payout.payout_id, currency)
 
             # Radar screening: 0.05 per charge, at least one minor unit (fee lines have no source_id).
             charges = sum(1 for t in lines if t.entry_type == "capture")
@@ -106,11 +107,22 @@ class StripeProcessor(Processor):
                 payout.add(ids.new("txn_"), datetime.combine(business_date, time(12, 0, 0)), amount, 0,
                            ADJUSTMENT_CATEGORY, ids.new("adj_"), 'Balance adjustment, "manual review"')
 
+            if payout.net_total <= 0:
+                # More refunds and disputes than charges: cover the day so that the payout stays a bank credit.
+                top_up = small_amount_minor(rng, currency) - payout.net_total
+                payout.add(ids.new("txn_"), datetime.combine(business_date, time(22, 0, 0)), top_up, 0,
+                           ADJUSTMENT_CATEGORY, ids.new("adj_"), "Negative balance cover")
+
             # The payout itself moves the sum of its lines' nets out of the balance.
-            payout.add(ids.new("txn_"), effective, -payout.net_total, 0, "payout", payout.payout_id,
-                       "STRIPE PAYOUT")
-            rows.extend(payout.rows)
-        return rows
+            expected = payout.net_total
+            payout.add(ids.new("txn_"), effective, -expected, 0, "payout", payout.payout_id, "STRIPE PAYOUT")
+            out.rows.extend(payout.rows)
+            out.payouts.append(Payout(
+                processor=self.name, reference=payout.payout_id, token=payout.payout_id, currency=currency,
+                business_date=business_date, expected_minor=expected, reported_minor=expected,
+                bank_text_id=f"ST-{ids.new('', 12, TRACE_ALPHABET)}",
+            ))
+        return out
 
 
 class _Payout:
