@@ -138,15 +138,27 @@ def init_warehouse(settings: Settings | None = None, sources: dict[str, Source] 
             for source in sources.values():
                 cur.execute(landing_ddl(settings, source))
                 cur.execute(src_ddl(settings, source))
-                # dbt reads per-source tolerances from here: the YAML stays the one place they are set
-                cur.execute(
-                    f"INSERT INTO {settings.raw_db}.source_settings (source, kind, role, processor, grace_days, "
-                    "amount_tolerance_minor, bank_grace_days, value_date_window_days, payout_reference_pattern, "
-                    "payout_token_pattern) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                    (source.name, source.kind, source.role, source.options.get("processor"), source.grace_days,
-                     int(source.options.get("amount_tolerance_minor", 0)),
-                     source.options.get("bank_grace_days"), source.options.get("value_date_window_days"),
-                     source.options.get("payout_reference_pattern"), source.options.get("payout_token_pattern")))
+    finally:
+        conn.close()
+    mirror_source_settings(settings, sources)
+
+
+def mirror_source_settings(settings: Settings | None = None, sources: dict[str, Source] | None = None) -> None:
+    """Copy each source YAML's reconciliation settings into source_settings, where dbt reads them: the YAML stays
+    the one place they are set. reconcile_daily calls this before dbt, so an edited YAML counts from the next run."""
+    settings = settings or load_settings()
+    sources = all_sources() if sources is None else sources
+    with db.transaction() as cur:
+        cur.execute(f"DELETE FROM {settings.raw_db}.source_settings")
+        for source in sources.values():
+            cur.execute(
+                f"INSERT INTO {settings.raw_db}.source_settings (source, kind, role, processor, grace_days, "
+                "amount_tolerance_minor, bank_grace_days, value_date_window_days, payout_reference_pattern, "
+                "payout_token_pattern) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (source.name, source.kind, source.role, source.options.get("processor"), source.grace_days,
+                 int(source.options.get("amount_tolerance_minor", 0)),
+                 source.options.get("bank_grace_days"), source.options.get("value_date_window_days"),
+                 source.options.get("payout_reference_pattern"), source.options.get("payout_token_pattern")))
     finally:
         conn.close()
 

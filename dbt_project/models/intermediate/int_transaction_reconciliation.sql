@@ -9,7 +9,10 @@
     L = 1, P = 0            -> pending_processor while D - business_date <= grace days, then missing_in_processor
     L = 0                   -> one missing_in_ledger row per processor line
   Processor amounts are sign-adjusted to compare with the (positive) ledger amount: gross for capture and
-  chargeback_reversal, -gross for refund and chargeback.
+  chargeback_reversal, -gross for refund and chargeback (gross currency: Adyen may pay out in another currency).
+  payout_status comes from the payout leg (int_payout_reconciliation) of the key's first line: funded,
+  payout_amount_mismatch (the payout's amount_mismatch), pending_bank or missing_in_bank; not_applicable without a
+  line. is_fully_reconciled = matched and funded.
 #}
 {{ config(post_hook=["{{ recon_index(['recon_key']) }}"]) }}
 
