@@ -159,8 +159,6 @@ def mirror_source_settings(settings: Settings | None = None, sources: dict[str, 
                  int(source.options.get("amount_tolerance_minor", 0)),
                  source.options.get("bank_grace_days"), source.options.get("value_date_window_days"),
                  source.options.get("payout_reference_pattern"), source.options.get("payout_token_pattern")))
-    finally:
-        conn.close()
 
 
 def init_product_db(settings: Settings | None = None) -> None:
