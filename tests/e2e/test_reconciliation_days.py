@@ -27,8 +27,8 @@ def _checksum(table: str) -> str:
         cur.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
                     "AND column_name <> 'processed_at' ORDER BY ordinal_position", (marts, table))
         cols = ", ".join(f"`{c[0]}`" for c in cur.fetchall())
-        cur.execute(f"SELECT {cols} FROM {marts}.{table} ORDER BY 1, 2, 3, 4")
-        rows = [tuple(v for v in row) for row in cur.fetchall()]
+        cur.execute(f"SELECT {cols} FROM {marts}.{table}")
+        rows = sorted((tuple(v for v in row) for row in cur.fetchall()), key=repr)  # row order is not data
     return hashlib.sha256(repr(rows).encode()).hexdigest() + f" ({len(rows)} rows)"
 
 
