@@ -171,3 +171,18 @@ def test_payout_leg_and_three_way_status(seeded, tmp_path: Path) -> None:
         "recon_key) l ON l.recon_key = h.recon_key AND l.d = h.as_of_date WHERE h.is_removed = 0 "
         "AND h.payout_reference = 'po_S2'", D1))
     assert as_of_d1 == {"po_S2": "pending_bank"}
+
+
+def test_mart_gate_passes_then_catches_a_payout_that_does_not_add_up(seeded, tmp_path: Path) -> None:
+    from recon.gates.marts import gate_marts
+
+    _build(D1, tmp_path)
+    result = gate_marts(D1)
+    assert result.success, result.summary()
+    # a payout whose recorded expected amount no longer equals the sum of its lines' net
+    with db.transaction() as cur:
+        cur.execute(f"UPDATE {load_settings().marts_db}.fct_payout_reconciliation_history "
+                    "SET expected_amount_minor = expected_amount_minor + 1 WHERE payout_reference = 'po_S2'")
+    result = gate_marts(D1)
+    assert not result.success
+    assert any("expected amount equals the sum of its lines" in failure for failure in result.failures)
