@@ -33,15 +33,7 @@ with current_items as (
 
 latest_before as (
     -- each item's latest row before D
-    select ranked.*
-    from (
-        select
-            h.*,
-            row_number() over (partition by h.recon_key order by h.as_of_date desc) as row_rank
-        from {{ this }} as h
-        where h.as_of_date < {{ d }}
-    ) as ranked
-    where ranked.row_rank = 1
+    {{ latest_rows(this, 'h.as_of_date < ' ~ d) }}
 ),
 
 changed_items as (
@@ -75,16 +67,9 @@ next_run as (
 
 shown_before as (
     -- the items as of D as the log stood before this run (latest row <= D, removals excluded)
-    select ranked.*
-    from (
-        select
-            h.*,
-            row_number() over (partition by h.recon_key order by h.as_of_date desc) as row_rank
-        from {{ this }} as h
-        where h.as_of_date <= {{ d }}
-    ) as ranked
-    where ranked.row_rank = 1
-      and ranked.is_removed = 0
+    select latest.*
+    from ({{ latest_rows(this, 'h.as_of_date <= ' ~ d) }}) as latest
+    where latest.is_removed = 0
 ),
 
 rows_at_next as (
@@ -142,36 +127,44 @@ select * from current_items
 {%- endmacro %}
 
 {#
+  Each item's latest row of a change log among the rows meeting `condition` (on alias h), removals included:
+  the building block of every "state as of X" query.
+#}
+{% macro latest_rows(history, condition) -%}
+    select ranked.*
+    from (
+        select
+            h.*,
+            row_number() over (partition by h.recon_key order by h.as_of_date desc) as row_rank
+        from {{ history }} as h
+        where {{ condition }}
+    ) as ranked
+    where ranked.row_rank = 1
+{%- endmacro %}
+
+{#
+  The items of a change log as of `as_of` (a SQL date expression): per recon_key the latest row with
+  as_of_date <= as_of, removals excluded; changed_as_of_date is when the item took these values.
+#}
+{% macro state_as_of(history, columns, as_of) -%}
+select
+    {{ as_of }} as as_of_date,
+    s.recon_key,
+    {%- for column in columns %}
+    s.{{ column }},
+    {%- endfor %}
+    s.row_hash,
+    s.as_of_date as changed_as_of_date
+from ({{ latest_rows(history, 'h.as_of_date <= ' ~ as_of) }}) as s
+where s.is_removed = 0
+{%- endmacro %}
+
+{#
   The latest-state view of a change log (fct_transaction_reconciliation, fct_payout_reconciliation): the items as of
   the LATEST as-of date processed (max(as_of_date) of rpt_reconciliation_runs), whatever date the last run was for.
 #}
 {% macro latest_state(history, columns) -%}
-with latest_run as (
-    select max(as_of_date) as as_of_date
-    from {{ ref('rpt_reconciliation_runs') }}
-),
-
-ranked as (
-    select
-        h.*,
-        r.as_of_date as state_as_of_date,
-        row_number() over (partition by h.recon_key order by h.as_of_date desc) as row_rank
-    from {{ history }} as h
-    inner join latest_run as r
-        on h.as_of_date <= r.as_of_date
-)
-
-select
-    state_as_of_date as as_of_date,
-    recon_key,
-    {%- for column in columns %}
-    {{ column }},
-    {%- endfor %}
-    row_hash,
-    as_of_date as changed_as_of_date
-from ranked
-where row_rank = 1
-  and is_removed = 0
+{{ state_as_of(history, columns, '(select max(as_of_date) from ' ~ ref('rpt_reconciliation_runs') ~ ')') }}
 {%- endmacro %}
 
 {#
@@ -181,18 +174,9 @@ where row_rank = 1
 #}
 {% macro history_reproduces(history, current) -%}
 with reconstructed as (
-    select ranked.recon_key, ranked.row_hash
-    from (
-        select
-            h.recon_key,
-            h.row_hash,
-            h.is_removed,
-            row_number() over (partition by h.recon_key order by h.as_of_date desc) as row_rank
-        from {{ history }} as h
-        where h.as_of_date <= {{ as_of_date() }}
-    ) as ranked
-    where ranked.row_rank = 1
-      and ranked.is_removed = 0
+    select latest.recon_key, latest.row_hash
+    from ({{ latest_rows(history, 'h.as_of_date <= ' ~ as_of_date()) }}) as latest
+    where latest.is_removed = 0
 ),
 
 computed as (

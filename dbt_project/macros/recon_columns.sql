@@ -84,3 +84,28 @@
                'entry_status', 'value_date', 'bank_reference', 'reference_1', 'reference_2', 'reference_3',
                'business_date', 'file_id', 'file_row_number', 'delivery_rank']) }}
 {%- endmacro %}
+
+{#
+  Numbers the deliveries of one line (partitioned by `line_id`): 1 for the first delivery (earliest file business
+  date, then file, then row), 2, 3... for the same line delivered again in later files. The reconciliation reads
+  delivery 1 only (int_processor_lines, int_bank_lines); staging keeps every landed row.
+#}
+{% macro delivery_rank(line_id) -%}
+    row_number() over (partition by {{ line_id }} order by business_date, _file_id, _row_number)
+{%- endmacro %}
+
+{#
+  The union of several staging models in one normalized shape (`columns`), first deliveries only: the body of
+  int_processor_lines and int_bank_lines.
+#}
+{% macro union_first_deliveries(model_names, columns) -%}
+{% for model_name in model_names %}
+select
+    {%- for column in columns %}
+    {{ column }}{{ ',' if not loop.last }}
+    {%- endfor %}
+from {{ ref(model_name) }}
+where delivery_rank = 1
+{% if not loop.last %}union all{% endif %}
+{% endfor %}
+{%- endmacro %}

@@ -7,16 +7,13 @@ from datetime import date
 from recon import db
 from recon.settings import load_settings
 from recon.sources import all_sources
-from recon.warehouse import mirror_source_settings
 
 log = logging.getLogger(__name__)
 
 
 def source_status(day: date) -> dict[str, str]:
-    """published / no_file / not_run, per source, for the log and the run's XCom. Also refreshes source_settings
-    from the YAMLs, so dbt uses the tolerances as they are now."""
+    """published / no_file / not_run, per source, for the log and the run's XCom."""
     s = load_settings()
-    mirror_source_settings(s)
     status: dict[str, str] = {}
     with db.transaction() as cur:
         for name in sorted(all_sources()):

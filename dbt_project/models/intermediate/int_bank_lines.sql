@@ -11,12 +11,4 @@
     'stg_bank_eu__statement_lines',
 ] %}
 
-{% for model_name in bank_line_models %}
-select
-    {%- for column in bank_line_columns() %}
-    {{ column }}{{ ',' if not loop.last }}
-    {%- endfor %}
-from {{ ref(model_name) }}
-where delivery_rank = 1
-{% if not loop.last %}union all{% endif %}
-{% endfor %}
+{{ union_first_deliveries(bank_line_models, bank_line_columns()) }}

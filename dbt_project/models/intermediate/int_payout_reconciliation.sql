@@ -2,7 +2,7 @@
   The payout reconciliation as of D (contract 2.2): one row per processor payout visible as of D, plus one row per
   booked bank credit visible as of D that pays no payout (unexplained_bank_credit).
 
-  A bank credit pays a payout when (settings from the processor's source YAML, source_settings):
+  A bank credit pays a payout when (settings from the processor's source YAML, via int_processor_settings):
     - same currency;
     - the credit's payout token for that processor equals the payout's: the first match of the processor's
       payout_reference_pattern in reference_1, then reference_2, then reference_3; then, if the source sets
@@ -20,16 +20,7 @@
 {%- set d = as_of_date() %}
 
 with settings as (
-    select
-        processor,
-        max(bank_grace_days) as bank_grace_days,
-        max(value_date_window_days) as value_date_window_days,
-        max(amount_tolerance_minor) as amount_tolerance_minor,
-        max(payout_reference_pattern) as payout_reference_pattern,
-        max(payout_token_pattern) as payout_token_pattern
-    from {{ ref('stg_recon__source_settings') }}
-    where role = 'processor'
-    group by processor
+    select * from {{ ref('int_processor_settings') }}
 ),
 
 credits as (
@@ -70,12 +61,11 @@ credit_tokens as (
 payouts as (
     select
         p.*,
-        coalesce(s.bank_grace_days, {{ var('bank_grace_days', 3) | int }}) as bank_grace_days,
-        coalesce(s.value_date_window_days, {{ var('value_date_window_days', 5) | int }}) as value_date_window_days,
-        coalesce(s.amount_tolerance_minor, {{ var('default_amount_tolerance_minor', 0) | int }})
-            as amount_tolerance_minor
+        s.bank_grace_days,
+        s.value_date_window_days,
+        s.amount_tolerance_minor
     from {{ ref('int_payouts') }} as p
-    left join settings as s
+    inner join settings as s
         on s.processor = p.processor
 ),
 

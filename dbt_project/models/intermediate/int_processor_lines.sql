@@ -19,12 +19,4 @@
     'stg_adyen__settlement_lines',
 ] %}
 
-{% for model_name in processor_line_models %}
-select
-    {%- for column in processor_line_columns() %}
-    {{ column }}{{ ',' if not loop.last }}
-    {%- endfor %}
-from {{ ref(model_name) }}
-where delivery_rank = 1
-{% if not loop.last %}union all{% endif %}
-{% endfor %}
+{{ union_first_deliveries(processor_line_models, processor_line_columns()) }}

@@ -18,19 +18,7 @@
 
 {%- set d = as_of_date() %}
 
-with settings as (
-    -- grace days and amount tolerance of each processor's source (several sources per processor: the most lenient)
-    select
-        processor,
-        max(grace_days) as grace_days,
-        max(amount_tolerance_minor) as amount_tolerance_minor,
-        max(bank_grace_days) as bank_grace_days
-    from {{ ref('stg_recon__source_settings') }}
-    where role = 'processor'
-    group by processor
-),
-
-ledger as (
+with ledger as (
     select entry_id, entry_type, processor, processor_reference, amount_minor, currency, business_date
     from {{ ref('stg_ledger__entries') }}
     where status = 'posted'
@@ -109,10 +97,10 @@ ledger_items as (
             when p.line_count = 1 and p.currency <> l.currency then 'currency_mismatch'
             when p.line_count = 1
                  and abs(l.amount_minor - p.amount_minor)
-                     > coalesce(s.amount_tolerance_minor, {{ var('default_amount_tolerance_minor', 0) | int }})
+                     > s.amount_tolerance_minor
                 then 'amount_mismatch'
             when p.line_count = 1 then 'matched'
-            when datediff({{ d }}, l.business_date) <= coalesce(s.grace_days, {{ var('default_grace_days', 3) | int }})
+            when datediff({{ d }}, l.business_date) <= s.grace_days
                 then 'pending_processor'
             else 'missing_in_processor'
         end as status,
@@ -131,7 +119,7 @@ ledger_items as (
         on p.processor = l.processor
        and p.processor_reference = l.processor_reference
        and p.entry_type = l.entry_type
-    left join settings as s
+    inner join {{ ref('int_processor_settings') }} as s
         on s.processor = l.processor
 ),
 
@@ -181,7 +169,7 @@ with_payout as (
             when py.status = 'amount_mismatch' then 'payout_amount_mismatch'
             when py.status is not null then py.status
             when datediff({{ d }}, i.processor_business_date)
-                 <= coalesce(s.bank_grace_days, {{ var('bank_grace_days', 3) | int }}) then 'pending_bank'
+                 <= s.bank_grace_days then 'pending_bank'
             else 'missing_in_bank'
         end as payout_status
     from items as i
@@ -189,7 +177,7 @@ with_payout as (
         on py.processor = i.processor
        and py.payout_reference = i.payout_reference
        and py.currency = i.payout_currency
-    left join settings as s
+    inner join {{ ref('int_processor_settings') }} as s
         on s.processor = i.processor
 ),
 

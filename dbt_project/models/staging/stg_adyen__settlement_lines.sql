@@ -37,10 +37,7 @@ identified as (
 report_lines as (
     select
         identified.*,
-        row_number() over (
-            partition by adyen_line_id
-            order by business_date, _file_id, _row_number
-        ) as delivery_rank
+        {{ delivery_rank('adyen_line_id') }} as delivery_rank
     from identified
 )
 

@@ -19,7 +19,7 @@ with statement_lines as (
 ranked as (
     select
         statement_lines.*,
-        row_number() over (partition by bank_line_id order by business_date, _file_id, _row_number) as delivery_rank
+        {{ delivery_rank('bank_line_id') }} as delivery_rank
     from statement_lines
 )
 

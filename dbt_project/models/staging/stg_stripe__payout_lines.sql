@@ -11,10 +11,7 @@
 with report_lines as (
     select
         src.*,
-        row_number() over (
-            partition by {{ recon_id('src.balance_transaction_id') }}
-            order by src.business_date, src._file_id, src._row_number
-        ) as delivery_rank
+        {{ delivery_rank(recon_id('src.balance_transaction_id')) }} as delivery_rank
     from {{ source('stripe', 'src_stripe_payout_lines') }} as src
     where src.business_date <= {{ as_of_date() }}
 )

@@ -13,7 +13,8 @@ from recon.orchestration.common import DEFAULT_ARGS, business_date, daily_timeta
 
 DOC = """
 ### Reconcile one business date
-For the run's date D (its logical date): **check_sources** records which sources published data for D,
+For the run's date D (its logical date): **check_sources** records which sources published data for D and
+copies the source YAMLs' tolerances into `source_settings`,
 **dbt** builds the staging, intermediate and mart models with `as_of_date = D` (each model with its tests),
 **dbt_cross_model_tests** runs the singular tests that read several models,
 **gate_marts** runs the Great Expectations gate on the marts (every posted ledger entry exactly once; per
@@ -84,7 +85,9 @@ def build_reconcile_dag(start: date = date(2026, 1, 1)) -> DAG:
         @task(task_id="check_sources")
         def check_sources(**context: Any) -> dict[str, str]:
             from recon.reconcile import source_status
+            from recon.warehouse import mirror_source_settings
 
+            mirror_source_settings()  # dbt reads the tolerances as the YAMLs say them now
             return source_status(business_date(context))
 
         @task(task_id="gate_marts", retries=0)
