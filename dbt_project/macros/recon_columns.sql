@@ -53,9 +53,9 @@
     ))
 {%- endmacro %}
 
-{# recon_key, the item columns and row_hash of the relation aliased `alias`, comma-separated. #}
-{% macro recon_item_select(alias, columns=none) -%}
-    {{ alias }}.recon_key,
+{# the key column (recon_key), the item columns and row_hash of the relation aliased `alias`, comma-separated. #}
+{% macro recon_item_select(alias, columns=none, key='recon_key') -%}
+    {{ alias }}.{{ key }},
     {%- for column in (columns or recon_item_columns()) %}
     {{ alias }}.{{ column }},
     {%- endfor %}

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from recon import paths
@@ -69,6 +70,95 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     return summary.print_summary(args.as_of)
 
 
+def _cmd_breaks(args: argparse.Namespace) -> int:
+    from recon.breaks import listing, refresh, resolutions
+
+    if args.action == "list":
+        filters = listing.BreakFilter(status=args.status, leg=args.leg, reasons=tuple(args.reason or ()),
+                                      priority=args.priority, currency=args.currency,
+                                      older_than_days=args.older_than, min_amount=args.min_amount, limit=args.limit)
+        print(listing.FORMATTERS[args.format](listing.list_breaks(filters)))
+        return 0
+    if args.action == "resolve":
+        try:
+            res = resolutions.record(args.break_id, args.reason, args.note, args.by)
+        except resolutions.ResolutionRefused as exc:
+            print(f"refused: {exc}", file=sys.stderr)
+            return 2
+        print(f"recorded resolution #{res.resolution_id}: break {res.break_id} {res.reason_code} by "
+              f"{res.resolved_by} (as of {res.as_of_date})")
+        if args.no_refresh:
+            print("not refreshed (--no-refresh): run `recon breaks refresh` to show it in the marts")
+            return 0
+    try:
+        seconds = refresh.refresh_break_marts()
+    except RuntimeError as exc:
+        print(f"could not refresh the break marts: {exc}\nThe next reconcile run (or `recon breaks refresh`) "
+              "will show the resolution.", file=sys.stderr)
+        return 1
+    print(f"refreshed fct_reconciliation_breaks and rpt_break_aging in {seconds:.1f} s")
+    return 0
+
+
+def _amount(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an amount: use major units, e.g. 100 or 12.50") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("the amount must be >= 0")
+    return value
+
+
+def _add_breaks_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    from recon.breaks.listing import FORMATTERS, STATUSES
+    from recon.breaks.resolutions import REASON_CODES
+
+    p = sub.add_parser("breaks", help="list, resolve and refresh reconciliation breaks (fct_reconciliation_breaks)",
+                       description="Every item that is not matched (or, for payouts, not funded) is a break with a "
+                                   "stable break_id, an age, a priority and a lifecycle: open, reopened, "
+                                   "auto_resolved (later data cleared it) or resolved (by a person, here).")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    lp = actions.add_parser("list", help="list breaks as of the latest processed date (default: unresolved ones)",
+                            description="Reads fct_reconciliation_breaks. Ordered by priority, then oldest, then "
+                                        "biggest.")
+    lp.add_argument("--status", choices=list(STATUSES), default="unresolved",
+                    help="lifecycle filter: unresolved = open or reopened (default); closed = resolved or "
+                         "auto_resolved; all")
+    lp.add_argument("--leg", choices=["transaction", "payout"], help="only this leg")
+    lp.add_argument("--reason", action="append", metavar="REASON",
+                    help="only this reason (repeatable), e.g. missing_in_processor, amount_mismatch")
+    lp.add_argument("--priority", choices=["P1", "P2", "P3"], help="only this priority")
+    lp.add_argument("--currency", help="only this currency (ISO code)")
+    lp.add_argument("--older-than", type=int, metavar="DAYS", help="only breaks open for more than DAYS days")
+    lp.add_argument("--min-amount", type=_amount, metavar="AMOUNT",
+                    help="only breaks of at least AMOUNT in major units of their own currency (e.g. 100 = "
+                         "100.00 USD or 100 JPY)")
+    lp.add_argument("--limit", type=int, help="at most this many rows")
+    lp.add_argument("--format", choices=list(FORMATTERS), default="table", help="output format (default: table)")
+    lp.set_defaults(func=_cmd_breaks)
+
+    codes = "; ".join(f"{code}: {text}" for code, text in REASON_CODES.items())
+    rp = actions.add_parser("resolve", help="resolve an open break, with the reason and who did it (audit trail)",
+                            description="Appends a row to the append-only break_resolutions table and refreshes "
+                                        "the break marts. Refused for an unknown break or one already closed. A "
+                                        "resolved break reopens by itself if it changes or breaks again.",
+                            epilog=f"reason codes - {codes}")
+    rp.add_argument("break_id", help="the break's id (32 hex characters, from `recon breaks list`)")
+    rp.add_argument("--reason", required=True, choices=list(REASON_CODES), help="reason code (see below)")
+    rp.add_argument("--note", required=True, help="why, in words (kept in the audit trail)")
+    rp.add_argument("--by", required=True, help="who resolves it (name or e-mail)")
+    rp.add_argument("--no-refresh", action="store_true",
+                    help="only record it (for many resolutions in a row; then run `recon breaks refresh` once)")
+    rp.set_defaults(func=_cmd_breaks)
+
+    fp = actions.add_parser("refresh", help="rebuild fct_reconciliation_breaks and rpt_break_aging (dbt)",
+                            description="Runs dbt for the break marts at the latest processed as-of date; the "
+                                        "reconciliation itself is not touched.")
+    fp.set_defaults(func=_cmd_breaks)
+
+
 def _cmd_dbt_manifest(args: argparse.Namespace) -> int:
     from recon import dbt
 
@@ -131,9 +221,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-reconcile", action="store_true", help="ingest only; skip reconcile_daily")
     p.set_defaults(func=_cmd_run)
 
-    p = sub.add_parser("summary", help="print the reconciliation summary read back from the marts")
-    p.add_argument("--as-of", type=_date, default=None, help="as-of date (default: the latest processed)")
+    p = sub.add_parser("summary", help="print the reconciliation summary read back from the marts",
+                       description="Both legs' counts and amounts per status (rpt_daily_reconciliation) and the "
+                                   "breaks by lifecycle, priority and age (rpt_break_aging) for one as-of date.")
+    p.add_argument("--as-of", type=_date, default=None,
+                   help="any processed as-of date, YYYY-MM-DD (default: the latest processed)")
     p.set_defaults(func=_cmd_summary)
+
+    _add_breaks_parser(sub)
 
     p = sub.add_parser("dbt-manifest", help="precompile the dbt manifest that cosmos renders the DAG from")
     p.set_defaults(func=_cmd_dbt_manifest)

@@ -1,5 +1,5 @@
 """The reconciliation summary, read back from the marts (what `make demo` prints and `recon summary` shows):
-both legs of rpt_daily_reconciliation for one as-of date."""
+both legs of rpt_daily_reconciliation and the breaks of rpt_break_aging for one as-of date."""
 from __future__ import annotations
 
 from datetime import date
@@ -62,7 +62,47 @@ def format_summary(as_of: date | None, rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+# (lifecycle, priority, age bucket, breaks)
+BreakRow = tuple[str, str, str, int]
+UNRESOLVED = ("open", "reopened")
+AGE_BUCKETS = ("0-1", "2-3", "4-7", "8-30", ">30")
+
+
+def break_rows(as_of: date) -> list[BreakRow]:
+    s = load_settings()
+    with db.transaction() as cur:
+        cur.execute(
+            f"SELECT lifecycle, priority, age_bucket, SUM(break_count) FROM {s.marts_db}.rpt_break_aging "
+            "WHERE as_of_date = %s GROUP BY lifecycle, priority, age_bucket", (as_of,))
+        return [(lc, pr, bucket, int(n)) for lc, pr, bucket, n in cur.fetchall()]
+
+
+def format_breaks(as_of: date, rows: list[BreakRow]) -> str:
+    def count(**match: str | tuple[str, ...]) -> int:
+        total = 0
+        for lifecycle, priority, bucket, n in rows:
+            values = {"lifecycle": lifecycle, "priority": priority, "bucket": bucket}
+            if all(values[k] in (v if isinstance(v, tuple) else (v,)) for k, v in match.items()):
+                total += n
+        return total
+
+    unresolved = count(lifecycle=UNRESOLVED)
+    lines = [f"Breaks as of {as_of} (rpt_break_aging; details: recon breaks list)",
+             f"unresolved {unresolved} (reopened {count(lifecycle='reopened')}): "
+             + ", ".join(f"{p} {count(lifecycle=UNRESOLVED, priority=p)}" for p in ("P1", "P2", "P3")),
+             "unresolved by age (days): "
+             + ", ".join(f"{b} {count(lifecycle=UNRESOLVED, bucket=b)}" for b in AGE_BUCKETS),
+             f"closed: auto_resolved {count(lifecycle='auto_resolved')}, resolved by a person "
+             f"{count(lifecycle='resolved')}"]
+    return "\n".join(lines)
+
+
 def print_summary(as_of: date | None = None) -> int:
     day, rows = summary_rows(as_of)
     print(format_summary(day, rows))
-    return 0 if day is not None else 1
+    if day is not None and rows:
+        print()
+        print(format_breaks(day, break_rows(day)))
+    elif as_of is not None:
+        print(f"(no reconciliation was run for as-of date {as_of}: pick a processed date, e.g. the latest)")
+    return 0 if day is not None and rows else 1

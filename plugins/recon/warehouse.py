@@ -3,6 +3,7 @@ the source YAML). Idempotent: safe to run on every start."""
 from __future__ import annotations
 
 from recon import db
+from recon.breaks.resolutions import create_table as create_resolutions_table
 from recon.settings import Settings, load_settings
 from recon.sources import Source, all_sources
 
@@ -138,6 +139,7 @@ def init_warehouse(settings: Settings | None = None, sources: dict[str, Source] 
             for source in sources.values():
                 cur.execute(landing_ddl(settings, source))
                 cur.execute(src_ddl(settings, source))
+            create_resolutions_table(cur, settings)  # the breaks' audit trail: created once, never dropped
     finally:
         conn.close()
     mirror_source_settings(settings, sources)
