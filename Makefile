@@ -13,7 +13,7 @@ RECON := $(VENV)/bin/recon
 PYTEST_ARGS ?=
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros -type f 2>/dev/null) dbt_project/dbt_project.yml
 
-.PHONY: help setup venvs up down status env manifest demo test test-unit clean
+.PHONY: help setup venvs up down status env manifest docs demo test test-unit clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -51,6 +51,9 @@ env: ## print the local stack's settings as shell exports: eval "$$(make -s env)
 	@$(RECON) stack env
 
 setup: up manifest ## everything: virtualenvs, stack, dbt manifest
+
+docs: up ## build the dbt docs site (models, columns, lineage, catalog) and serve it on http://localhost:8081
+	$(VENV)/bin/python -m recon.docs_site --port 8081
 
 demo: setup ## generate 3 days, run ingest + reconcile for each, print the summary from the marts
 	$(RECON) demo --days 3 --per-day 200 --seed 42

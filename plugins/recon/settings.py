@@ -36,6 +36,12 @@ class Settings:
     def product_db(self) -> str:
         return f"{self.namespace}_product"
 
+    @property
+    def analyst_user(self) -> str:
+        """The namespace's read-only MySQL user (SELECT on marts_db only; recon.access). Always derived from the
+        namespace, never from the environment, so a test namespace can never re-grant another namespace's user."""
+        return f"{self.namespace}_analyst"
+
 
 def load_settings() -> Settings:
     namespace = check_identifier(os.environ.get("RECON_NAMESPACE", "recon"), "RECON_NAMESPACE")

@@ -502,6 +502,49 @@ def test_mysql_init_creates_the_recon_databases(services, setting_defaults):
     assert "GRANT" in text.upper(), "the mysql init script must grant the recon user access to its databases"
 
 
+def _mysql_init_text(services) -> str:
+    mounts = dict((t, s) for s, t in bind_mounts(services["mysql"]))
+    folder = host_path(mounts.get("/docker-entrypoint-initdb.d", "docker/mysql/init"))
+    scripts = sorted(p for p in folder.iterdir() if p.suffix in (".sql", ".sh")) if folder.is_dir() else [folder]
+    return "\n".join(p.read_text() for p in scripts)
+
+
+def test_mysql_init_creates_the_read_only_analyst_user(compose_text, services):
+    """The analysts' user: named like the package names it, SELECT and SHOW VIEW on <ns>_marts only, its password
+    from RECON_ANALYST_PASSWORD with no literal default anywhere (compose, .env.example)."""
+    raw_mysql_env = as_env_dict(yaml.safe_load(compose_text)["services"]["mysql"].get("environment"))
+    assert re.fullmatch(r"\$\{RECON_ANALYST_PASSWORD(:?-)?\}", raw_mysql_env.get("RECON_ANALYST_PASSWORD", "")), \
+        "pass RECON_ANALYST_PASSWORD to the mysql service as ${RECON_ANALYST_PASSWORD:-}: no literal default secret"
+    example = dict(line.split("=", 1) for line in ENV_EXAMPLE.read_text().splitlines()
+                   if "=" in line and not line.lstrip().startswith("#"))
+    assert example.get("RECON_ANALYST_PASSWORD", "x").strip() == "", \
+        ".env.example must list RECON_ANALYST_PASSWORD= empty (no committed default for the analyst's password)"
+    text = _mysql_init_text(services)
+    assert "RECON_ANALYST_PASSWORD" in text, "the mysql init script must read the analyst password from the env"
+    name = "${ns}_analyst"
+    settings = _import_recon("settings")
+    if settings is not None and hasattr(getattr(settings, "Settings", None), "analyst_user"):
+        name = settings.Settings(namespace="NSX", bucket="b").analyst_user.replace("NSX", "${ns}")
+    assert re.search(rf'^\s*analyst="{re.escape(name)}"', text, re.M), \
+        f"the mysql init script must name the analyst user {name} (as recon.settings does)"
+    grants = re.findall(r"^\s*GRANT\s+(.+?)\s+ON\s+(\S+)\s+TO\s+'\$\{analyst\}'", text, re.M | re.I)
+    assert len(grants) == 1, f"grant the analyst user exactly one thing (SELECT, SHOW VIEW on the marts): {grants}"
+    privileges, target = grants[0]
+    expected = {"SELECT", "SHOW VIEW"}
+    access = _import_recon("access")
+    if access is not None and hasattr(access, "ANALYST_PRIVILEGES"):
+        expected = set(access.ANALYST_PRIVILEGES)
+    assert {p.strip().upper() for p in privileges.split(",")} == expected, \
+        f"the analyst user may only {sorted(expected)}, not {privileges}"
+    variable = re.search(r"\$\{(\w+)\}", target)
+    if variable:  # the database comes from a variable of the script: look at how it is set
+        target = " ".join(re.findall(rf'^\s*{variable.group(1)}="([^"]*)"', text, re.M)) + ".*"
+    assert target.endswith(".*") and re.search(r"_marts\b", target), \
+        f"grant on the marts database (<ns>_marts.*), not {target}"
+    assert re.search(r"REVOKE ALL PRIVILEGES, GRANT OPTION FROM '\$\{analyst\}'", text), \
+        "revoke everything else from the analyst user before granting (a re-run leaves exactly the grant above)"
+
+
 def test_minio_init_creates_the_default_bucket(services, setting_defaults):
     _, bucket = setting_defaults
     init = services["minio-init"]

@@ -11,7 +11,14 @@
 # The grant also covers any other `<ns>_*` database, so the loader's and dbt's
 # `CREATE DATABASE IF NOT EXISTS` work. It is a shell script, not plain SQL, because the namespace and the
 # user name come from the environment. It works both sourced and executed by the entrypoint.
-# To re-run it: `docker compose down -v` (drops the data volume) and start again.
+#
+# The analysts' read-only user `<ns>_analyst` (as plugins/recon/access.py makes it for the local stack): SELECT and
+# SHOW VIEW on `<ns>_marts` only, granted on the database because dbt drops and recreates the mart tables. Its
+# password is RECON_ANALYST_PASSWORD from .env; it has no default, so without it the user is not created.
+#
+# To re-run it: `docker compose down -v` (drops the data volume) and start again. It is idempotent, so it can also
+# be run on a live container, e.g. to add the analyst user later (with RECON_ANALYST_PASSWORD set in .env):
+#   docker compose up -d mysql && docker compose exec mysql bash /docker-entrypoint-initdb.d/01-recon-databases.sh
 # The body runs in a subshell so that, when sourced, its shell options and variables stay out of the entrypoint.
 
 recon_create_databases() (
@@ -45,4 +52,38 @@ SQL
 echo "recon: created ${ns}_raw, ${ns}, ${ns}_marts, ${ns}_product for '${user}'@'%'"
 )
 
+recon_create_analyst_user() (
+set -euo pipefail
+
+ns="${RECON_NAMESPACE:-recon}"
+analyst="${ns}_analyst"
+password="${RECON_ANALYST_PASSWORD:-}"
+
+if [[ -z "${password}" ]]; then
+  echo "recon: RECON_ANALYST_PASSWORD is not set: no analyst user (set it in .env: see the header of docker/mysql/init/01-recon-databases.sh)"
+  return 0
+fi
+if [[ ${#analyst} -gt 32 ]]; then
+  echo "recon: the analyst user name ${analyst} is longer than MySQL's 32 characters: use a shorter RECON_NAMESPACE" >&2
+  exit 1
+fi
+if [[ ! "${password}" =~ ^[A-Za-z0-9._~-]{8,128}$ ]]; then
+  echo "RECON_ANALYST_PASSWORD must be 8 to 128 URL-safe characters (letters, digits, - _ . ~)" >&2
+  exit 1
+fi
+
+# `_` is a wildcard in a GRANT database name: escape it, so the grant is on exactly <ns>_marts.
+marts_pattern="${ns//_/\\_}\\_marts"
+
+MYSQL_PWD="${MYSQL_ROOT_PASSWORD}" mysql --protocol=socket -uroot <<SQL
+CREATE USER IF NOT EXISTS '${analyst}'@'%' IDENTIFIED BY '${password}';
+ALTER USER '${analyst}'@'%' IDENTIFIED BY '${password}';
+REVOKE ALL PRIVILEGES, GRANT OPTION FROM '${analyst}'@'%';
+GRANT SELECT, SHOW VIEW ON \`${marts_pattern}\`.* TO '${analyst}'@'%';
+SQL
+
+echo "recon: analyst user '${analyst}'@'%' may SELECT (and SHOW VIEW) on ${ns}_marts only"
+)
+
 recon_create_databases
+recon_create_analyst_user

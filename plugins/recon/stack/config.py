@@ -1,6 +1,7 @@
 """The local stack's settings (ports, credentials) and the environment it exports."""
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from recon.settings import load_settings
 
 DEFAULT_DB_PORT = 3317  # never 3306: the project must not touch a server already there
 DEFAULT_S3_PORT = 5055
+DB_PASSWORD_KEY = "RECON_DB_PASSWORD"
+ANALYST_PASSWORD_KEY = "RECON_ANALYST_PASSWORD"  # the namespace's read-only analyst user (recon.access)
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,7 @@ class StackConfig:
     db_password: str
     s3_host: str
     s3_port: int
+    analyst_password: str = ""
 
     @property
     def mariadb_dir(self) -> Path:
@@ -45,20 +49,51 @@ def _credentials_file(stack_dir: Path) -> Path:
     return stack_dir / "credentials.env"
 
 
-def local_password(stack_dir: Path, create: bool = False) -> str:
-    """A random password made once per checkout and kept in the git-ignored stack folder: no secret in git."""
-    path = _credentials_file(stack_dir)
-    if path.exists():
-        for line in path.read_text().splitlines():
-            if line.startswith("RECON_DB_PASSWORD="):
-                return line.split("=", 1)[1]
-    if not create:
-        return ""
-    stack_dir.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(18)
-    path.write_text(f"RECON_DB_PASSWORD={value}\n")
+def _parse_credentials(text: str) -> dict[str, str]:
+    """KEY=value lines; the first value of a key wins."""
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip():
+            values.setdefault(key.strip(), value)
+    return values
+
+
+def _append_secret(path: Path, key: str) -> str:
+    """Add a random value for `key` to the credentials file, under a lock so that concurrent first uses agree on
+    one value; an existing value is returned, never replaced."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "r+") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        text = f.read()
+        existing = _parse_credentials(text).get(key)
+        if existing:
+            return existing
+        value = secrets.token_urlsafe(18)
+        f.write(("" if not text or text.endswith("\n") else "\n") + f"{key}={value}\n")
     path.chmod(0o600)
     return value
+
+
+def local_secret(stack_dir: Path, key: str, create: bool = False) -> str:
+    """A random secret made once per checkout and kept in the git-ignored stack folder (.stack/credentials.env,
+    mode 600): no secret in git. Made on first use when `create`, then the same on every later call."""
+    path = _credentials_file(stack_dir)
+    value = _parse_credentials(path.read_text()).get(key, "") if path.exists() else ""
+    if value or not create:
+        return value
+    stack_dir.mkdir(parents=True, exist_ok=True)
+    return _append_secret(path, key)
+
+
+def local_password(stack_dir: Path, create: bool = False) -> str:
+    """The local stack's database password (the main user's, RECON_DB_PASSWORD)."""
+    return local_secret(stack_dir, DB_PASSWORD_KEY, create)
+
+
+def local_analyst_password(stack_dir: Path, create: bool = False) -> str:
+    """The password of the namespace's read-only analyst user (RECON_ANALYST_PASSWORD): one per checkout."""
+    return local_secret(stack_dir, ANALYST_PASSWORD_KEY, create)
 
 
 def load_stack_config(create_credentials: bool = False) -> StackConfig:
@@ -71,6 +106,8 @@ def load_stack_config(create_credentials: bool = False) -> StackConfig:
         db_password=os.environ.get("RECON_DB_PASSWORD") or local_password(stack_dir, create_credentials),
         s3_host=os.environ.get("RECON_S3_HOST", "127.0.0.1"),
         s3_port=int(os.environ.get("RECON_S3_PORT", DEFAULT_S3_PORT)),
+        analyst_password=(os.environ.get(ANALYST_PASSWORD_KEY)
+                          or local_analyst_password(stack_dir, create_credentials)),
     )
 
 
@@ -91,6 +128,9 @@ def stack_environment(cfg: StackConfig | None = None) -> dict[str, str]:
         "RECON_DB_PORT": str(cfg.db_port),
         "RECON_DB_USER": cfg.db_user,
         "RECON_DB_PASSWORD": cfg.db_password,
+        # read-only access to <ns>_marts for analysts' SQL clients (recon.access, made by `recon stack up`)
+        "RECON_ANALYST_USER": settings.analyst_user,
+        "RECON_ANALYST_PASSWORD": cfg.analyst_password,
         "RECON_S3_ENDPOINT_URL": cfg.s3_endpoint,
         "RECON_DBT_EXECUTABLE": str(paths.dbt_executable()),
         "AIRFLOW_CONN_RECON_WAREHOUSE": f"{mysql}/{settings.raw_db}",

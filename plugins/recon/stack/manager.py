@@ -6,10 +6,12 @@ import shlex
 import sys
 from pathlib import Path
 
-from recon import paths, s3, warehouse
-from recon.settings import load_settings
+import pymysql
+
+from recon import access, db, paths, s3, warehouse
+from recon.settings import Settings, load_settings
 from recon.stack import airflow_home, mariadb, s3server
-from recon.stack.config import apply_environment, load_stack_config, stack_environment
+from recon.stack.config import StackConfig, apply_environment, load_stack_config, stack_environment
 
 
 def external_db() -> bool:
@@ -30,9 +32,38 @@ def up(with_airflow: bool = True) -> None:
     warehouse.init_product_db(settings)
     warehouse.init_warehouse(settings)
     print(f"databases {settings.raw_db}, {settings.dbt_db}, {settings.marts_db}, {settings.product_db} ready")
+    ensure_analyst(cfg, settings)
     if with_airflow:
         airflow_home.ensure_airflow_db(cfg.airflow_home)
         print(f"Airflow home {cfg.airflow_home} ready")
+
+
+def _admin_connection(cfg: StackConfig) -> pymysql.Connection:
+    """Who may create users: the private server's root, or on an external server the configured login."""
+    if external_db():
+        return db.connect(autocommit=True, database="")
+    return mariadb.root_connection(cfg)
+
+
+def ensure_analyst(cfg: StackConfig, settings: Settings) -> bool:
+    """The namespace's read-only analyst user (recon.access). On an external server whose login may not manage
+    users, say what to ask the DBA for instead of failing the setup."""
+    try:
+        conn = _admin_connection(cfg)
+        try:
+            user = access.ensure_analyst_user(conn, settings, cfg.analyst_password)
+        finally:
+            conn.close()
+    except pymysql.MySQLError as exc:
+        if not (external_db() and access.is_privilege_error(exc)):
+            raise
+        print(f"analyst user {settings.analyst_user} NOT created: {cfg.db_user} may not manage users ({exc}).\n"
+              f"Ask the DBA to run (with the password of RECON_ANALYST_PASSWORD):\n"
+              f"{access.manual_setup_sql(settings)}")
+        return False
+    print(f"analyst user {user}: SELECT, SHOW VIEW on {settings.marts_db} only "
+          "(password: RECON_ANALYST_PASSWORD in `recon stack env`)")
+    return True
 
 
 def down() -> None:

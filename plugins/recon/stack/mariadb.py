@@ -78,6 +78,11 @@ def _root(cfg: StackConfig) -> pymysql.Connection:
     return pymysql.connect(unix_socket=str(cfg.socket), user="root", password="", autocommit=True)
 
 
+def root_connection(cfg: StackConfig) -> pymysql.Connection:
+    """The private server's root, over its socket: for managing users (the stack's own user has no GRANT OPTION)."""
+    return _root(cfg)
+
+
 def start(cfg: StackConfig) -> None:
     if is_running(cfg):
         print(f"MariaDB already running on {cfg.db_host}:{cfg.db_port}")
