@@ -16,6 +16,9 @@ WAREHOUSE = "recon_warehouse"
 PRODUCT_DB = "recon_product_db"
 S3 = "recon_s3"
 CONNECTION_IDS = (WAREHOUSE, PRODUCT_DB, S3)
+# Optional: the chat webhook alerts are posted to (recon.alerts). Not in CONNECTION_IDS, which lists what the
+# pipeline cannot run without: with no such connection, alerts are simply off.
+ALERTS_WEBHOOK = "recon_alerts_webhook"
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,23 @@ def test_no_cycles_and_expected_shape(dagbag) -> None:
     assert any("fct_transaction_reconciliation" in t for t in dbt_tasks), dbt_tasks
 
 
+def test_reconcile_alerts_are_wired(dagbag) -> None:
+    from recon.alerts import on_gate_failure
+
+    def callbacks(task) -> list:
+        value = task.on_failure_callback
+        return list(value) if isinstance(value, (list, tuple)) else [value]
+
+    reconcile = dagbag.dags["reconcile_daily"]
+    alert = reconcile.get_task("alert_breaks")
+    assert alert.upstream_task_ids == {"summary"} and not alert.downstream_task_ids
+    assert alert.trigger_rule == "all_success"  # only after a successful run
+    assert on_gate_failure in callbacks(reconcile.get_task("gate_marts"))
+    dbt_tasks = [t for t in reconcile.tasks if t.task_id.startswith("dbt")]
+    assert "dbt_cross_model_tests" in {t.task_id for t in dbt_tasks}
+    assert all(on_gate_failure in callbacks(t) for t in dbt_tasks), [t.task_id for t in dbt_tasks]
+
+
 def test_parsing_touches_no_service(monkeypatch) -> None:
     # Point every connection at a closed port: parsing must still succeed, so it cannot be connecting.
     from airflow.dag_processing.dagbag import DagBag

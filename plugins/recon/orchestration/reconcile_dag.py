@@ -1,6 +1,7 @@
 """`reconcile_daily`: check which sources landed -> dbt through astronomer-cosmos (both legs: ledger <-> processor,
-processor payout <-> bank credit) -> GX gate on the marts -> summary. Cosmos renders the dbt task group from the precompiled manifest (no dbt call at parse time) and runs
-each model with the dbt executable of its own virtualenv."""
+processor payout <-> bank credit) -> GX gate on the marts -> summary -> alert on new P1 breaks (a failed gate or dbt
+task alerts from its on_failure_callback; recon.alerts). Cosmos renders the dbt task group from the precompiled
+manifest (no dbt call at parse time) and runs each model with the dbt executable of its own virtualenv."""
 from __future__ import annotations
 
 from datetime import date
@@ -9,6 +10,7 @@ from typing import Any
 from airflow.sdk import DAG, task
 
 from recon import paths
+from recon.alerts import on_gate_failure
 from recon.orchestration.common import DEFAULT_ARGS, business_date, daily_timetable, start_datetime
 
 DOC = """
@@ -20,7 +22,11 @@ copies the source YAMLs' tolerances into `source_settings`,
 **gate_marts** runs the Great Expectations gate on the marts (every posted ledger entry exactly once; per
 currency the ledger total equals the sum over statuses; per payout the expected amount equals the sum of its
 lines; every published row reaches staging), **summary** logs the counts per status of both legs
-(transactions: ledger <-> processor; payouts: processor payout <-> bank credit).
+(transactions: ledger <-> processor; payouts: processor payout <-> bank credit),
+**alert_breaks** posts the P1 breaks this run opened (counts, amounts per currency, the top 5, a link to this run)
+to the webhook of the Airflow connection `recon_alerts_webhook`, if there is one; it never fails the run.
+When a dbt task (a model's build or tests) or **gate_marts** fails, its `on_failure_callback` posts the failure to
+the same webhook. Without the connection, alerts are off (one log line).
 Re-running a date gives the same answer; the marts keep showing the latest date processed.
 """
 
@@ -49,7 +55,8 @@ def _dbt_group() -> Any:
         execution_config=ExecutionConfig(dbt_executable_path=str(paths.dbt_executable())),
         render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.BUILD),
         operator_args={"vars": _DBT_VARS, "install_deps": False, "retries": 0,
-                       "dbt_cmd_flags": ["--indirect-selection", "cautious"]},
+                       "dbt_cmd_flags": ["--indirect-selection", "cautious"],
+                       "on_failure_callback": on_gate_failure},  # a model's build or tests failed: alert
     )
 
 
@@ -66,6 +73,7 @@ def _cross_model_tests() -> Any:
         vars=_DBT_VARS,
         install_deps=False,
         retries=0,
+        on_failure_callback=on_gate_failure,
     )
 
 
@@ -90,7 +98,7 @@ def build_reconcile_dag(start: date = date(2026, 1, 1)) -> DAG:
             mirror_source_settings()  # dbt reads the tolerances as the YAMLs say them now
             return source_status(business_date(context))
 
-        @task(task_id="gate_marts", retries=0)
+        @task(task_id="gate_marts", retries=0, on_failure_callback=on_gate_failure)
         def gate_marts(**context: Any) -> dict[str, Any]:
             from recon.gates.marts import gate_marts as run_gate
 
@@ -107,5 +115,11 @@ def build_reconcile_dag(start: date = date(2026, 1, 1)) -> DAG:
             print(text)
             return text
 
-        check_sources() >> _dbt_group() >> _cross_model_tests() >> gate_marts() >> summary()
+        @task(task_id="alert_breaks", retries=0)  # posting retries by itself; it never fails the run
+        def alert_breaks(**context: Any) -> str:
+            from recon.alerts import post_breaks_alert, run_url
+
+            return post_breaks_alert(business_date(context), run_url(context))
+
+        check_sources() >> _dbt_group() >> _cross_model_tests() >> gate_marts() >> summary() >> alert_breaks()
     return dag
