@@ -53,7 +53,7 @@ env: ## print the local stack's settings as shell exports: eval "$$(make -s env)
 setup: up manifest ## everything: virtualenvs, stack, dbt manifest
 
 docs: up ## build the dbt docs site (models, columns, lineage, catalog) and serve it on http://localhost:8081
-	$(VENV)/bin/python -m recon.docs_site --port 8081
+	$(RECON) docs --port 8081
 
 demo: setup ## generate 3 days, run ingest + reconcile for each, print the summary from the marts
 	$(RECON) demo --days 3 --per-day 200 --seed 42

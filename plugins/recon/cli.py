@@ -159,6 +159,12 @@ def _add_breaks_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]
     fp.set_defaults(func=_cmd_breaks)
 
 
+def _cmd_docs(args: argparse.Namespace) -> int:
+    from recon.docs_site import build_docs
+
+    return build_docs(serve=not args.no_serve, port=args.port, as_of_date=args.as_of)
+
+
 def _cmd_dbt_manifest(args: argparse.Namespace) -> int:
     from recon import dbt
 
@@ -229,6 +235,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_summary)
 
     _add_breaks_parser(sub)
+
+    p = sub.add_parser("docs", help="build the dbt docs site (models, columns, lineage graph) and serve it",
+                       description="dbt docs generate for the latest processed as-of date, then dbt docs serve on "
+                                   "127.0.0.1 (what `make docs` runs). Ctrl-C stops the server.")
+    p.add_argument("--port", type=int, default=8081, help="port of the docs server (default 8081)")
+    p.add_argument("--no-serve", action="store_true", help="only build the site (dbt_project/target)")
+    p.add_argument("--as-of", type=_date, default=None,
+                   help="as-of date the models compile for (default: the latest processed, else today)")
+    p.set_defaults(func=_cmd_docs)
 
     p = sub.add_parser("dbt-manifest", help="precompile the dbt manifest that cosmos renders the DAG from")
     p.set_defaults(func=_cmd_dbt_manifest)
