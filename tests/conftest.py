@@ -34,3 +34,21 @@ def clean_namespace(stack: None) -> None:
     from recon.stack import manager
 
     manager.reset()
+
+
+@pytest.fixture(scope="session")
+def five_days(tmp_path_factory, stack) -> Path:
+    """The e2e session's data (tests/e2e/e2e_data.py): 6 generated days (seed 42, 100 ledger entries a day); the
+    first 5 go through the real DAGs once for the whole session, the 6th is run by the break tests."""
+    from e2e.e2e_data import DAYS, START
+
+    from recon import generator, runner, seed
+    from recon.stack import manager
+
+    manager.reset()
+    data_dir = tmp_path_factory.mktemp("generated")
+    generator.generate(data_dir, days=len(DAYS) + 1, per_day=100, seed=42, start=START)
+    for day in DAYS:
+        seed.seed_day(data_dir, day)
+        assert runner.run_days(day, day) == 0, f"DAG runs failed for {day}"
+    return data_dir

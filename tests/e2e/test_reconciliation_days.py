@@ -2,22 +2,22 @@
 camt.053 bank_eu) go through the real DAGs (dag.test: ingest for every source, then reconcile_daily with dbt
 through cosmos and the GX mart gate), and every row of fct_transaction_reconciliation and
 fct_payout_reconciliation equals the generator's ground truth, for every as-of date and every anomaly class.
-Re-running a day changes nothing."""
+Re-running a day changes nothing (the break marts included). The five days are run once for the e2e session
+(tests/e2e/conftest.py); the breaks are checked in test_reconciliation_days_breaks.py."""
 from __future__ import annotations
 
 import csv
 import hashlib
-from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
-from recon import db, generator, runner, seed, summary, truth
+from recon import db, generator, runner, summary, truth
 from recon.settings import load_settings
 
+from e2e_data import DAYS
+
 pytestmark = pytest.mark.e2e
-START = date(2026, 1, 5)
-DAYS = [START + timedelta(days=i) for i in range(5)]
 
 
 def _checksum(table: str) -> str:
@@ -30,19 +30,6 @@ def _checksum(table: str) -> str:
         cur.execute(f"SELECT {cols} FROM {marts}.{table}")
         rows = sorted((tuple(v for v in row) for row in cur.fetchall()), key=repr)  # row order is not data
     return hashlib.sha256(repr(rows).encode()).hexdigest() + f" ({len(rows)} rows)"
-
-
-@pytest.fixture(scope="module")
-def five_days(tmp_path_factory, stack) -> Path:
-    from recon.stack import manager
-
-    manager.reset()
-    data_dir = tmp_path_factory.mktemp("generated")
-    generator.generate(data_dir, days=len(DAYS), per_day=100, seed=42, start=START)
-    for day in DAYS:
-        seed.seed_day(data_dir, day)
-        assert runner.run_days(day, day) == 0, f"DAG runs failed for {day}"
-    return data_dir
 
 
 def _anomalies(data_dir: Path, name: str) -> set[str]:
@@ -84,7 +71,8 @@ def test_fct_shows_the_latest_as_of_date(five_days: Path) -> None:
 
 def test_rerunning_a_day_leaves_the_marts_unchanged(five_days: Path) -> None:
     tables = ["fct_transaction_reconciliation", "fct_transaction_reconciliation_history", "fct_payout_reconciliation",
-              "fct_payout_reconciliation_history", "rpt_daily_reconciliation"]
+              "fct_payout_reconciliation_history", "rpt_daily_reconciliation", "fct_reconciliation_breaks",
+              "fct_reconciliation_breaks_history", "rpt_break_aging"]
     before = {t: _checksum(t) for t in tables}
     assert runner.run_days(DAYS[2], DAYS[2]) == 0  # an earlier date, re-run: ingest and reconcile
     after = {t: _checksum(t) for t in tables}

@@ -19,7 +19,8 @@ pytestmark = pytest.mark.integration
 
 FIRST_DATE = date(2026, 1, 6)  # when this namespace has processed nothing yet
 MARTS = ("fct_transaction_reconciliation", "fct_transaction_reconciliation_history", "fct_payout_reconciliation",
-         "fct_payout_reconciliation_history", "rpt_daily_reconciliation", "rpt_reconciliation_runs")
+         "fct_payout_reconciliation_history", "rpt_daily_reconciliation", "rpt_reconciliation_runs",
+         "fct_reconciliation_breaks", "fct_reconciliation_breaks_history", "rpt_break_aging")
 ANALYSES = ("match_rate_trend", "unfunded_payouts", "open_breaks_by_age", "top_open_breaks",
             "transactions_not_fully_reconciled")
 
@@ -68,6 +69,23 @@ def test_catalog_lists_the_marts_with_their_columns(site: tuple[Path, date]) -> 
         assert entry, f"{mart} missing from catalog.json: {sorted(nodes)}"
         assert entry["metadata"]["schema"] == marts_db
         assert "as_of_date" in {c.lower() for c in entry["columns"]}
+
+
+def test_every_mart_column_is_documented(site: tuple[Path, date]) -> None:
+    """The columns the database really has (catalog) = the columns documented in the YAML, each with a text."""
+    catalog = _json(site, "catalog.json")["nodes"]
+    manifest = _json(site, "manifest.json")["nodes"]
+    marts = [key for key, node in manifest.items() if node["resource_type"] == "model" and "marts" in node["fqn"]]
+    assert {key.split(".")[-1] for key in marts} == set(MARTS)
+    for key in marts:
+        actual = {c.lower() for c in catalog[key]["columns"]}
+        documented = {name.lower(): col.get("description", "").strip()
+                      for name, col in manifest[key]["columns"].items()}
+        assert actual == set(documented), f"{key}: undocumented {actual - set(documented)}, " \
+                                          f"documented but absent {set(documented) - actual}"
+        assert all(documented.values()), f"{key}: columns without a description: " \
+                                         f"{[n for n, d in documented.items() if not d]}"
+        assert manifest[key]["description"].strip()
 
 
 def test_manifest_gives_the_lineage_from_sources_to_marts(site: tuple[Path, date]) -> None:

@@ -27,7 +27,7 @@ STATUSES: dict[str, tuple[str, ...]] = {
     "closed": ("resolved", "auto_resolved"),
     "all": ("open", "reopened", "resolved", "auto_resolved"),
 }
-TABLE_COLUMNS = (("break_id", 32), ("leg", 11), ("reason", 22), ("pri", 3), ("lifecycle", 13), ("age", 4),
+TABLE_COLUMNS = (("break_id", 32), ("leg", 11), ("reason", 23), ("pri", 3), ("lifecycle", 13), ("age", 4),
                  ("amount", 16), ("processor", 9), ("reference", 24), ("opened", 10))
 
 
