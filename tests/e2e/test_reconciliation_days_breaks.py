@@ -8,17 +8,23 @@
 - priorities follow the thresholds in dbt_project.yml;
 - a person resolves breaks with `recon breaks resolve` (the real CLI): refused for an unknown or closed break; the
   sixth day then reopens the resolved break that changed, keeps the others resolved; the resolutions table only
-  grows and refuses UPDATE and DELETE.
+  grows and refuses UPDATE and DELETE;
+- the sixth day's reconcile_daily run posts the P1 breaks it opened (read from the real mart) to the webhook
+  connection, here a local HTTP server.
 """
 from __future__ import annotations
 
 import csv
 import hashlib
+import json
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any, Iterator
 
 import pymysql
 import pytest
@@ -212,7 +218,31 @@ def _resolution_count() -> int:
         return int(cur.fetchone()[0])
 
 
-def test_resolutions_audit_trail_and_reopening_on_a_sixth_day(five_days: Path, capsys) -> None:
+@pytest.fixture()
+def webhook(monkeypatch) -> Iterator[list[dict[str, Any]]]:
+    """A local HTTP server as the alert webhook (connection recon_alerts_webhook); yields the JSON bodies posted."""
+    received: list[dict[str, Any]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            received.append(json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0)))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("AIRFLOW_CONN_RECON_ALERTS_WEBHOOK", f"http://127.0.0.1:{server.server_port}/hook/e2e")
+    try:
+        yield received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_resolutions_audit_trail_and_reopening_on_a_sixth_day(five_days: Path, capsys, webhook) -> None:
     truth = _truth_breaks(five_days)
     identities = _item_identities()
     fct = _fct_breaks()
@@ -261,6 +291,15 @@ def test_resolutions_audit_trail_and_reopening_on_a_sixth_day(five_days: Path, c
     seed.seed_day(five_days, EXTRA_DAY)
     assert runner.run_days(EXTRA_DAY, EXTRA_DAY) == 0
     fct = _fct_breaks()
+    # the run posted the P1 breaks it opened, as the mart shows them
+    new_p1 = [r for r in fct.values() if r["priority"] == "P1" and r["lifecycle"] in ("open", "reopened")
+              and r["opened_as_of"] == EXTRA_DAY]
+    assert new_p1, "seed 42 opens P1 breaks on the sixth day"
+    assert len(webhook) == 1, webhook
+    text = webhook[0]["text"]
+    assert f"{len(new_p1)} new P1 break" in text and str(EXTRA_DAY) in text
+    biggest = max(new_p1, key=lambda r: Decimal(r["amount_minor"]).scaleb(-EXPONENTS[r["currency"]]))
+    assert biggest["break_id"] in text and "/dags/reconcile_daily/runs/" in text
     changed = fct[picked["changes"]]
     assert changed["lifecycle"] == "reopened" and changed["resolution_id"] is not None
     assert changed["reason"] == extra[changes[0]][0]

@@ -93,7 +93,7 @@ def _plain(value: Any) -> Any:
 def format_table(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "no breaks match"
-    lines = ["  ".join(f"{title:<{width}}" for title, width in TABLE_COLUMNS)]
+    lines = ["  ".join(f"{title:<{width}}" for title, width in TABLE_COLUMNS).rstrip()]
     for r in rows:
         amount = f"{major_amount(r['amount_minor'], r['currency'])} {r['currency']}"
         cells = (r["break_id"], r["leg"], r["reason"], r["priority"], r["lifecycle"], str(r["age_days"]), amount,
