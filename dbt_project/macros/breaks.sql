@@ -124,21 +124,12 @@ episodes as (
 
 latest as (
     -- each break's latest row: open when it is not a removal
-    select * from (
-        select h.*, row_number() over (partition by h.break_id order by h.as_of_date desc) as row_rank
-        from history as h
-    ) as ranked
-    where ranked.row_rank = 1
+    {{ latest_rows('history', '1 = 1', key='break_id') }}
 ),
 
 last_state as (
     -- each break's latest open state (its reason, amount...), also for closed breaks
-    select * from (
-        select h.*, row_number() over (partition by h.break_id order by h.as_of_date desc) as row_rank
-        from history as h
-        where h.is_removed = 0
-    ) as ranked
-    where ranked.row_rank = 1
+    {{ latest_rows('history', 'h.is_removed = 0', key='break_id') }}
 ),
 
 runs as (
@@ -198,19 +189,13 @@ aged as (
     from breaks
 )
 
+-- the break columns keep the types of int_reconciliation_breaks (through the change log); derived ones are cast
 select
     {{ as_of }} as as_of_date,
-    {{ recon_text('break_id', 32) }} as break_id,
-    {{ recon_text('leg', 16) }} as leg,
-    {{ recon_text('item_key', 32) }} as item_key,
-    {{ recon_text('reason', 32) }} as reason,
-    {{ recon_text('side', 24) }} as side,
-    {{ recon_text('processor', 16) }} as processor,
-    {{ recon_id('reference', 128) }} as reference,
-    {{ recon_id('ledger_entry_id') }} as ledger_entry_id,
-    business_date,
-    {{ recon_int('amount_minor') }} as amount_minor,
-    {{ recon_text('currency', 3) }} as currency,
+    break_id,
+    {%- for column in break_columns() %}
+    {{ column }},
+    {%- endfor %}
     first_seen_as_of,
     opened_as_of,
     last_seen_as_of,
@@ -226,10 +211,10 @@ select
         else 'auto_resolved'
     end", 16) }} as lifecycle,
     {{ recon_int('times_opened') }} as times_opened,
-    {{ recon_int('resolution_id') }} as resolution_id,
-    {{ recon_text('resolution_reason', 32) }} as resolution_reason,
-    {{ recon_text('resolution_note', 2000) }} as resolution_note,
-    {{ recon_text('resolved_by', 128) }} as resolved_by,
+    resolution_id,
+    resolution_reason,
+    resolution_note,
+    resolved_by,
     resolved_at,
     row_hash
 from aged

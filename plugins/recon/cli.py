@@ -71,7 +71,7 @@ def _cmd_summary(args: argparse.Namespace) -> int:
 
 
 def _cmd_breaks(args: argparse.Namespace) -> int:
-    from recon.breaks import listing, refresh, resolutions
+    from recon.breaks import listing, resolutions
 
     if args.action == "list":
         filters = listing.BreakFilter(status=args.status, leg=args.leg, reasons=tuple(args.reason or ()),
@@ -79,22 +79,29 @@ def _cmd_breaks(args: argparse.Namespace) -> int:
                                       older_than_days=args.older_than, min_amount=args.min_amount, limit=args.limit)
         print(listing.FORMATTERS[args.format](listing.list_breaks(filters)))
         return 0
-    if args.action == "resolve":
-        try:
-            res = resolutions.record(args.break_id, args.reason, args.note, args.by)
-        except resolutions.ResolutionRefused as exc:
-            print(f"refused: {exc}", file=sys.stderr)
-            return 2
-        print(f"recorded resolution #{res.resolution_id}: break {res.break_id} {res.reason_code} by "
-              f"{res.resolved_by} (as of {res.as_of_date})")
-        if args.no_refresh:
-            print("not refreshed (--no-refresh): run `recon breaks refresh` to show it in the marts")
-            return 0
+    if args.action == "refresh":
+        return _refresh_break_marts()
     try:
-        seconds = refresh.refresh_break_marts()
+        res = resolutions.record(args.break_id, args.reason, args.note, args.by)
+    except resolutions.ResolutionRefused as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 2
+    print(f"recorded resolution #{res.resolution_id}: break {res.break_id} {res.reason_code} by "
+          f"{res.resolved_by} (as of {res.as_of_date})")
+    if args.no_refresh:
+        print("not refreshed (--no-refresh): run `recon breaks refresh` to show it in the marts")
+        return 0
+    return _refresh_break_marts()
+
+
+def _refresh_break_marts() -> int:
+    from recon.breaks.refresh import refresh_break_marts
+
+    try:
+        seconds = refresh_break_marts()
     except RuntimeError as exc:
         print(f"could not refresh the break marts: {exc}\nThe next reconcile run (or `recon breaks refresh`) "
-              "will show the resolution.", file=sys.stderr)
+              "will show any resolution recorded.", file=sys.stderr)
         return 1
     print(f"refreshed fct_reconciliation_breaks and rpt_break_aging in {seconds:.1f} s")
     return 0

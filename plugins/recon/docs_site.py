@@ -15,38 +15,18 @@ import sys
 from datetime import date
 from pathlib import Path
 
-import pymysql
-
-from recon import db, paths
+from recon import paths
 from recon.dbt import run_dbt
-from recon.settings import load_settings
+from recon.reconcile import latest_processed_as_of_date
 
 DEFAULT_PORT = 8081  # Airflow's UI has 8080
 SITE_FILES = ("index.html", "manifest.json", "catalog.json")
-_NO_TABLE = {1049, 1146}  # unknown database, table does not exist: nothing processed yet
 
 
 def target_dir() -> Path:
     """Where dbt writes (and `dbt docs serve` reads) the site: DBT_TARGET_PATH, else the project's target/."""
     configured = Path(os.environ.get("DBT_TARGET_PATH") or "target")
     return configured if configured.is_absolute() else paths.dbt_project_dir() / configured
-
-
-def latest_processed_as_of_date() -> date | None:
-    """max(as_of_date) of rpt_reconciliation_runs; None before the first reconcile run."""
-    marts = load_settings().marts_db
-    conn = db.connect(autocommit=True, database="")
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f"SELECT MAX(as_of_date) FROM {marts}.rpt_reconciliation_runs")
-            row = cur.fetchone()
-    except (pymysql.err.ProgrammingError, pymysql.err.OperationalError) as exc:
-        if exc.args and exc.args[0] in _NO_TABLE:
-            return None
-        raise
-    finally:
-        conn.close()
-    return row[0] if row else None
 
 
 def docs_as_of_date() -> date:

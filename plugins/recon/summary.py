@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from recon import db
+from recon.reconcile import latest_processed_as_of_date
 from recon.settings import load_settings
 
 # (leg, source, currency, status, items, amount, fully reconciled): amount is the ledger amount on the transaction
@@ -14,12 +15,11 @@ Row = tuple[str, str, str, str, int, int, int]
 
 def summary_rows(as_of: date | None = None) -> tuple[date | None, list[Row]]:
     s = load_settings()
-    with db.transaction() as cur:
+    if as_of is None:
+        as_of = latest_processed_as_of_date()
         if as_of is None:
-            cur.execute(f"SELECT MAX(as_of_date) FROM {s.marts_db}.rpt_daily_reconciliation")
-            as_of = cur.fetchone()[0]
-            if as_of is None:
-                return None, []
+            return None, []
+    with db.transaction() as cur:
         cur.execute(
             "SELECT leg, source, currency, status, SUM(item_count), "
             "SUM(CASE WHEN leg = 'transaction' THEN ledger_amount_minor "

@@ -111,3 +111,17 @@ def test_resolve_help_lists_the_reason_codes(capsys) -> None:
         cli.build_parser().parse_args(["breaks", "resolve", "--help"])
     text = capsys.readouterr().out
     assert all(code in text for code in resolutions.REASON_CODES)
+
+
+def test_min_amount_and_limit_are_filtered_in_sql_in_each_currency_s_minor_units() -> None:
+    sql, params = listing.query(listing.BreakFilter(min_amount=Decimal("12.5"), limit=20), SETTINGS)
+    assert sql.count("%s") == len(params) and sql.endswith("LIMIT %s") and params[-1] == 20
+    clause, values = listing._min_amount_clause(Decimal("12.5"))
+    by_exponent = {0: 13, 3: 12500, 4: 125000}  # 12.5 JPY rounds up: a 12 JPY break is below 12.5
+    position = 0
+    for exponent, minor in by_exponent.items():
+        codes = [c for c, e in sorted(EXPONENTS.items()) if e == exponent]
+        assert values[position:position + len(codes)] == codes and values[position + len(codes)] == minor
+        position += len(codes) + 1
+    assert values[position:] == [1250]  # every other currency: 2 decimals
+    assert clause.count("%s") == len(values)

@@ -6,7 +6,7 @@ import io
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any, Sequence
 
 from recon import db
@@ -39,7 +39,7 @@ class BreakFilter:
     priority: str | None = None
     currency: str | None = None
     older_than_days: int | None = None   # age_days > this
-    min_amount: Decimal | None = None     # major units of each break's own currency
+    min_amount: Decimal | None = None     # major units of each break's own currency (no FX)
     limit: int | None = None
 
 
@@ -63,9 +63,35 @@ def query(filters: BreakFilter, settings: Settings) -> tuple[str, list[Any]]:
     if filters.older_than_days is not None:
         where.append("age_days > %s")
         params.append(filters.older_than_days)
+    if filters.min_amount is not None:
+        clause, values = _min_amount_clause(filters.min_amount)
+        where.append(clause)
+        params.extend(values)
     sql = (f"SELECT {', '.join(COLUMNS)} FROM {settings.marts_db}.fct_reconciliation_breaks "
            f"WHERE {' AND '.join(where)} ORDER BY priority, age_days DESC, amount_minor DESC, break_id")
+    if filters.limit:
+        sql += " LIMIT %s"
+        params.append(filters.limit)
     return sql, params
+
+
+def _min_amount_clause(min_amount: Decimal) -> tuple[str, list[Any]]:
+    """amount_minor >= the threshold in minor units of each row's currency: one exact integer per exponent (no
+    floating point), the currencies of the non-2 exponents listed."""
+    by_exponent: dict[int, list[str]] = {}
+    for code, exponent in sorted(EXPONENTS.items()):
+        if exponent != 2:
+            by_exponent.setdefault(exponent, []).append(code)
+    cases, params = [], []
+    for exponent, codes in sorted(by_exponent.items()):
+        cases.append(f"WHEN currency IN ({', '.join(['%s'] * len(codes))}) THEN %s")
+        params += [*codes, _minor_ceiling(min_amount, exponent)]
+    params.append(_minor_ceiling(min_amount, 2))
+    return f"amount_minor >= CASE {' '.join(cases)} ELSE %s END", params
+
+
+def _minor_ceiling(amount: Decimal, exponent: int) -> int:
+    return int(amount.scaleb(exponent).to_integral_value(rounding=ROUND_CEILING))
 
 
 def major_amount(amount_minor: int, currency: str) -> Decimal:
@@ -77,11 +103,7 @@ def list_breaks(filters: BreakFilter, settings: Settings | None = None) -> list[
     sql, params = query(filters, settings)
     with db.transaction() as cur:
         cur.execute(sql, params)
-        rows = [dict(zip(COLUMNS, row)) for row in cur.fetchall()]
-    if filters.min_amount is not None:
-        # thresholds are per currency's own units (no FX): compare in major units
-        rows = [r for r in rows if major_amount(r["amount_minor"], r["currency"]) >= filters.min_amount]
-    return rows[: filters.limit] if filters.limit else rows
+        return [dict(zip(COLUMNS, row)) for row in cur.fetchall()]
 
 
 def _plain(value: Any) -> Any:

@@ -5,24 +5,17 @@ from __future__ import annotations
 
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
-from recon import db, dbt
-from recon.settings import load_settings
+from recon import dbt
+from recon.reconcile import latest_processed_as_of_date
 
 MODELS = ("stg_recon__break_resolutions", "fct_reconciliation_breaks", "rpt_break_aging")
 
 
-def latest_as_of() -> date | None:
-    with db.transaction() as cur:
-        cur.execute(f"SELECT MAX(as_of_date) FROM {load_settings().marts_db}.rpt_reconciliation_runs")
-        return cur.fetchone()[0]
-
-
 def refresh_break_marts() -> float:
     """Returns the seconds it took. Raises RuntimeError (with dbt's output) when dbt fails."""
-    as_of = latest_as_of()
+    as_of = latest_processed_as_of_date()
     if as_of is None:
         raise RuntimeError("no reconciliation has run yet: nothing to refresh")
     started = time.monotonic()

@@ -7,7 +7,7 @@ refuse UPDATE and DELETE, whoever sends them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 from recon import db
 from recon.settings import Settings, load_settings
@@ -110,7 +110,7 @@ def record(break_id: str, reason_code: str, note: str, resolved_by: str,
         if done is not None:
             raise ResolutionRefused(f"break {break_id} is already closed: resolved by {done[1]} "
                                     f"(resolution #{done[0]}); the mart shows it after `recon breaks refresh`")
-        resolved_at = datetime.utcnow().replace(tzinfo=None)
+        resolved_at = datetime.now(timezone.utc).replace(tzinfo=None)  # the column is UTC, naive
         cur.execute(
             f"INSERT INTO {settings.raw_db}.break_resolutions (break_id, as_of_date, break_row_hash, reason_code, "
             "note, resolved_by, resolved_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
