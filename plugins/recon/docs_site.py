@@ -1,6 +1,6 @@
 """The dbt docs site: every model's columns and descriptions, the lineage graph (raw tables -> staging ->
 intermediate -> marts) and the catalog of the warehouse's tables, built by `dbt docs generate` and served by
-`dbt docs serve`. `make docs` runs `python -m recon.docs_site --port 8081`.
+`dbt docs serve`. `make docs` runs `recon docs --port 8081` (also: `python -m recon.docs_site`).
 
 The project's models need an as-of date to compile (macro as_of_date): the docs use the latest as-of date
 processed (max(as_of_date) of `<ns>_marts.rpt_reconciliation_runs`), else today's date. dbt writes the site to
