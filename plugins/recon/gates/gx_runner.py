@@ -1,4 +1,5 @@
-"""Run a list of expectations against a SQL query on the warehouse with GX 1.x (mysql+pymysql).
+"""Run a list of expectations against a SQL query on the warehouse with GX 1.x (mysql+pymysql), and publish the
+validations to the GX Data Docs site (recon.gates.data_docs).
 
 GX does not officially support MySQL/MariaDB; what we use (a SQL datasource, query assets, column and table
 expectations, UnexpectedRowsExpectation) is covered by the integration tests.
@@ -9,6 +10,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from recon.gates import data_docs
+from recon.ops.airflow_run import current_run
+
 log = logging.getLogger(__name__)
 
 
@@ -18,6 +22,8 @@ class GateResult:
     success: bool
     evaluated: int
     failures: list[str] = field(default_factory=list)
+    suite: str | None = None
+    docs_url: str | None = None  # its GX Data Docs page, once the session's docs are built
 
     def summary(self) -> str:
         if self.success:
@@ -60,14 +66,19 @@ def _describe(res: Any) -> str:
 
 
 class GxSession:
-    """One ephemeral GX context with the warehouse as a SQL datasource; validate many queries with it."""
+    """One ephemeral GX context with the warehouse as a SQL datasource; validate many queries with it, then
+    `build_docs()` once to publish them all to the Data Docs site (unless RECON_GX_DOCS=off)."""
 
-    def __init__(self, connection_string: str):
+    def __init__(self, connection_string: str, docs: bool | None = None):
         import great_expectations as gx
 
         logging.getLogger("great_expectations").setLevel(logging.WARNING)
         self._gx = gx
-        self.context = gx.get_context(mode="ephemeral")
+        self.docs = data_docs.enabled() if docs is None else docs
+        self.context = self._docs_context() if self.docs else None
+        if self.context is None:
+            self.docs = False
+            self.context = gx.get_context(mode="ephemeral")
         try:  # progress bars would flood task logs
             from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -76,17 +87,64 @@ class GxSession:
             pass
         self.datasource = self.context.data_sources.add_sql(name="warehouse", connection_string=connection_string)
         self._n = 0
+        self._assets: set[str] = set()
+        self._pending: list[tuple[str, Any, GateResult]] = []  # (batch id, GX result, our result) to publish
 
-    def validate(self, name: str, query: str, expectations: list[dict[str, Any]]) -> GateResult:
+    def _docs_context(self) -> Any:
+        """A context whose validation results and Data Docs site are on disk, or None (with a warning) when that
+        directory cannot be used: the gates never depend on their docs."""
+        try:
+            return self._gx.get_context(mode="ephemeral", project_config=data_docs.context_config())
+        except Exception as exc:  # noqa: BLE001
+            log.warning("GX Data Docs off for this run (the gates run the same): %s", exc)
+            return None
+
+    def _asset_name(self, name: str) -> str:
+        asset = data_docs.slug(name)
+        if asset in self._assets:  # the same file or check twice in one session
+            asset = f"{asset}_{self._n}"
+        self._assets.add(asset)
+        return asset
+
+    def validate(self, name: str, query: str, expectations: list[dict[str, Any]],
+                 suite: str | None = None) -> GateResult:
+        """`name` says what was checked (logs, quarantine reasons); `suite` names the expectation suite in the Data
+        Docs (default: from the name)."""
         self._n += 1
-        asset = self.datasource.add_query_asset(name=f"q{self._n}", query=query)
+        asset = self.datasource.add_query_asset(name=self._asset_name(name), query=query)
         batch = asset.add_batch_definition_whole_table(f"b{self._n}").get_batch()
-        suite = self._gx.ExpectationSuite(name=f"{name}-{self._n}")
+        suite_name = data_docs.slug(suite or name)
+        gx_suite = self._gx.ExpectationSuite(name=suite_name)
         for spec in expectations:
-            suite.add_expectation(_expectation(spec))
-        results = batch.validate(suite)
+            gx_suite.add_expectation(_expectation(spec))
+        results = batch.validate(gx_suite)
         failures = [_describe(r) for r in results.results if not r.success]
         outcome = GateResult(name=name, success=bool(results.success), evaluated=len(results.results),
-                             failures=failures)
+                             failures=failures, suite=suite_name)
         log.info(outcome.summary())
+        if self.docs:
+            self._pending.append((batch.id, results, outcome))
         return outcome
+
+    def build_docs(self) -> list[str]:
+        """Publish this session's validations to the Data Docs site; sets each GateResult's docs_url and returns the
+        URLs. Never raises: the docs show the gate, they are not part of it (a failure is logged as a warning)."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return []
+        run = current_run()
+        run_name = data_docs.run_name(run.dag_id if run else None, run.run_id if run else None)
+        try:
+            validations = [data_docs.Validation(data_docs.validation_key(outcome.suite or "validation", run_name,
+                                                                         batch_id), result)
+                           for batch_id, result, outcome in pending]
+            pages = data_docs.publish(self.context, validations)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("GX Data Docs not built (the gate results stand): %s", exc)
+            return []
+        urls = []
+        for (_, _, outcome), page in zip(pending, pages):
+            outcome.docs_url = data_docs.page_url(page)
+            urls.append(outcome.docs_url)
+            log.info("GX Data Docs for %s: %s (file %s)", outcome.name, outcome.docs_url, data_docs.site_dir() / page)
+        return urls

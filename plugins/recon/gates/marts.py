@@ -13,6 +13,7 @@ from datetime import date
 from recon import db
 from recon.dbt import manifest_path
 from recon.gates.gx_runner import GateResult, GxSession
+from recon.ops.stages import stage
 from recon.settings import Settings, load_settings
 from recon.sources import all_sources
 
@@ -122,13 +123,12 @@ def staging_counts_sql(s: Settings, as_of: date) -> tuple[str, str] | None:
     return " UNION ALL ".join(published), " UNION ALL ".join(staged)
 
 
-def gate_marts(as_of: date) -> GateResult:
-    s = load_settings()
-    session = GxSession(db.sqlalchemy_url())
+def _run_checks(s: Settings, session: GxSession, as_of: date) -> list[GateResult]:
     results = [
-        session.validate(f"transactions as of {as_of}", state_as_of_sql(s, as_of), mart_expectations(s, as_of)),
+        session.validate(f"transactions as of {as_of}", state_as_of_sql(s, as_of), mart_expectations(s, as_of),
+                         suite="marts_transactions"),
         session.validate(f"payouts as of {as_of}", state_as_of_sql(s, as_of, "fct_payout_reconciliation"),
-                         payout_expectations(s)),
+                         payout_expectations(s), suite="marts_payouts"),
     ]
     counts = staging_counts_sql(s, as_of)
     if counts:  # file ids are unique over all sources
@@ -137,7 +137,22 @@ def gate_marts(as_of: date) -> GateResult:
             "type": "unexpected_rows", "description": "every published row reaches its staging model, file by file",
             "unexpected_rows_query": (f"SELECT p.source, p.file_id, p.n AS published, t.n AS staged FROM {{batch}} p "
                                       f"LEFT JOIN ({staged}) t ON t.file_id = p.file_id WHERE t.n IS NULL OR t.n <> p.n"),
-        }]))
-    return GateResult(name=f"marts as of {as_of}", success=all(r.success for r in results),
-                      evaluated=sum(r.evaluated for r in results),
-                      failures=[f"{r.name}: {f}" for r in results for f in r.failures])
+        }], suite="marts_staging"))
+    return results
+
+
+def gate_marts(as_of: date) -> GateResult:
+    """Run the checks, publish them to the GX Data Docs, record the stage (pipeline_runs) and return the verdict
+    (the task fails the run on a failed gate)."""
+    s = load_settings()
+    with stage("gate_marts", dag_id="reconcile_daily", business_date=as_of) as figures:
+        session = GxSession(db.sqlalchemy_url())
+        results = _run_checks(s, session, as_of)
+        session.build_docs()
+        gate = GateResult(name=f"marts as of {as_of}", success=all(r.success for r in results),
+                          evaluated=sum(r.evaluated for r in results),
+                          failures=[f"{r.name}: {f}" for r in results for f in r.failures],
+                          docs_url=next((r.docs_url for r in sorted(results, key=lambda r: r.success)), None))
+        figures.expectations_evaluated, figures.expectations_failed = gate.evaluated, len(gate.failures)
+        figures.data_docs_url, figures.failed, figures.detail = gate.docs_url, not gate.success, gate.summary()
+    return gate

@@ -1,6 +1,6 @@
 """Audit: each landed file of the day must pass its source's GX suite (from the YAML) and its row count must
 equal the rows read from the file. Passing files become `loaded`; failing ones are quarantined and their
-landing rows removed, in one transaction."""
+landing rows removed, in one transaction. Each file's validation gets a page in the GX Data Docs site."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from recon import db
-from recon.gates.gx_runner import GxSession
+from recon.gates.gx_runner import GateResult, GxSession
 from recon.ingest import manifest
 from recon.settings import load_settings
 from recon.sources import Source
@@ -20,6 +20,10 @@ class AuditResult:
     passed: int = 0
     failed: int = 0
     messages: list[str] = field(default_factory=list)
+    rows_failed: int = 0  # rows of the files quarantined by the audit
+    expectations_evaluated: int = 0
+    expectations_failed: int = 0
+    docs_urls: list[str] = field(default_factory=list)  # GX Data Docs page per file, failed files first
 
     def as_dict(self) -> dict[str, Any]:
         return {"passed": self.passed, "failed": self.failed, "messages": self.messages}
@@ -34,11 +38,14 @@ def audit_landed(source: Source, business_date: date) -> AuditResult:
         return result
     session = GxSession(db.sqlalchemy_url())
     table = landing_table(s, source)
+    gates: list[GateResult] = []
     for row in landed:
         expectations = [*source.expectations,
                         {"type": "expect_table_row_count_to_equal", "value": int(row.rows_read or 0)}]
         gate = session.validate(f"{source.name}:{row.file_name}",
-                                f"SELECT * FROM {table} WHERE _file_id = {int(row.file_id)}", expectations)
+                                f"SELECT * FROM {table} WHERE _file_id = {int(row.file_id)}", expectations,
+                                suite=f"ingest_{source.name}")
+        gates.append(gate)
         with db.transaction() as cur:
             if gate.success:
                 if source.kind == "file":  # a correction: the version it replaces stops counting
@@ -54,5 +61,10 @@ def audit_landed(source: Source, business_date: date) -> AuditResult:
                 manifest.update(cur, s, row.file_id, status="quarantined", rows_loaded=0,
                                 rows_quarantined=row.rows_read, reason=f"data quality gate failed: {gate.summary()}")
                 result.failed += 1
+                result.rows_failed += int(row.rows_read or 0)
         result.messages.append(gate.summary())
+    session.build_docs()
+    result.expectations_evaluated = sum(g.evaluated for g in gates)
+    result.expectations_failed = sum(len(g.failures) for g in gates)
+    result.docs_urls = [g.docs_url for g in sorted(gates, key=lambda g: g.success) if g.docs_url]
     return result
