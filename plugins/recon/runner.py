@@ -52,15 +52,29 @@ def run_days(first: date, last: date, sources: list[str] | None = None, reconcil
         print(f"unknown source(s): {', '.join(n[7:] for n in unknown)}; declared: {', '.join(sorted(all_sources()))}",
               file=sys.stderr)
         return 2
-    if reconcile:
-        names.append("reconcile_daily")
+    failed: list[str] = []
     for day in dates_between(first, last):
         for name in names:
-            print(f"[{day}] {name} ...", flush=True)
-            state, seconds = run_dag(dags[name], day)
-            print(f"[{day}] {name} {state} in {seconds:.1f}s", flush=True)
-            if "success" not in state:
-                print(f"[{day}] {name} did not succeed ({state}): see the task logs above; fix and re-run "
-                      f"`recon run --date {day}` (re-runs are safe)", file=sys.stderr)
-                return 1
+            if not _run_one(dags[name], name, day):
+                # a failed ingest (a late file, a bad one) does not stop the day: reconcile_daily still runs,
+                # that source's items stay pending, and rpt_source_arrivals says what is missing
+                failed.append(f"{name} {day}")
+        if reconcile and not _run_one(dags["reconcile_daily"], "reconcile_daily", day):
+            failed.append(f"reconcile_daily {day}")
+            break  # the next dates would build on a failed reconciliation: stop here
+    if failed:
+        print(f"did not succeed: {', '.join(failed)}. See the task logs above; fix the cause (for a late file, drop "
+              f"it where the message says) and re-run `recon run --date D` for those dates (re-runs are safe)",
+              file=sys.stderr)
+        return 1
     return 0
+
+
+def _run_one(dag: object, name: str, day: date) -> bool:
+    print(f"[{day}] {name} ...", flush=True)
+    state, seconds = run_dag(dag, day)
+    print(f"[{day}] {name} {state} in {seconds:.1f}s", flush=True)
+    if "success" in state:
+        return True
+    print(f"[{day}] {name} did not succeed ({state})", file=sys.stderr)
+    return False

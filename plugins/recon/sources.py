@@ -11,6 +11,8 @@ from typing import Any
 import yaml
 
 from recon import paths
+from recon.arrival import (DEFAULT_EXPECTED_BY, DEFAULT_POKE_INTERVAL_SECONDS, POKE_INTERVAL_RANGE, ExpectedBy,
+                           parse_expected_by)
 from recon.settings import check_identifier
 
 COLUMN_TYPES = {"string", "currency", "money", "integer", "timestamp", "date"}
@@ -58,6 +60,10 @@ class Source:
     expectations: tuple[dict[str, Any], ...]
     options: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    # file sources: when the day's file is due, and how often the ingest DAG's wait step looks for it.
+    # None for database sources, which are extracted when the run starts (nothing to wait for).
+    expected_by: ExpectedBy | None = None
+    poke_interval_seconds: int = DEFAULT_POKE_INTERVAL_SECONDS
 
     @property
     def column_names(self) -> list[str]:
@@ -113,6 +119,26 @@ def _check_options(options: dict[str, Any], where: str) -> None:
         raise SourceConfigError(f"{where}: a source is a processor or a bank, not both")
 
 
+def _arrival(raw: dict[str, Any], kind: str, where: str) -> tuple[ExpectedBy | None, int]:
+    """expected_by and poke_interval_seconds: file sources only, refused with the file and key when wrong."""
+    if kind != "file":
+        for key in ("expected_by", "poke_interval_seconds"):
+            if key in raw:
+                raise SourceConfigError(f"{where}: {key} applies to file sources only (a {kind} source is read "
+                                        "when its run starts; there is no file to wait for)")
+        return None, DEFAULT_POKE_INTERVAL_SECONDS
+    try:
+        expected = parse_expected_by(raw.get("expected_by", DEFAULT_EXPECTED_BY))
+    except ValueError as exc:
+        raise SourceConfigError(f"{where}: expected_by {exc}") from None
+    poke = raw.get("poke_interval_seconds", DEFAULT_POKE_INTERVAL_SECONDS)
+    low, high = POKE_INTERVAL_RANGE
+    if isinstance(poke, bool) or not isinstance(poke, int) or not low <= poke <= high:
+        raise SourceConfigError(f"{where}: poke_interval_seconds must be a whole number from {low} to {high}, "
+                                f"got {poke!r}")
+    return expected, poke
+
+
 def load_source(path: Path) -> Source:
     try:
         raw = yaml.safe_load(path.read_text())
@@ -138,11 +164,12 @@ def load_source(path: Path) -> Source:
     if not re.match(r"^[A-Za-z0-9_/-]+$", prefix) or ".." in prefix:
         raise SourceConfigError(f"{where}: s3_prefix {prefix!r} may hold letters, digits, _, - and / only")
     known = {"name", "description", "kind", "format", "table", "columns", "s3_prefix", "schedule", "start_date",
-             "grace_days", "expectations", "options"}
+             "grace_days", "expectations", "options", "expected_by", "poke_interval_seconds"}
     unknown = set(raw) - known
     if unknown:
         raise SourceConfigError(f"{where}: unknown keys {sorted(unknown)} (known: {sorted(known)})")
     _check_options(dict(raw.get("options") or {}), where)
+    expected_by, poke_interval = _arrival(raw, raw["kind"], where)
     start = raw.get("start_date", date(2026, 1, 1))
     return Source(
         name=name,
@@ -158,6 +185,8 @@ def load_source(path: Path) -> Source:
         expectations=tuple(raw.get("expectations") or ()),
         options=dict(raw.get("options") or {}),
         path=path,
+        expected_by=expected_by,
+        poke_interval_seconds=poke_interval,
     )
 
 

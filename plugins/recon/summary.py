@@ -2,7 +2,9 @@
 both legs of rpt_daily_reconciliation and the breaks of rpt_break_aging for one as-of date."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+
+import pymysql
 
 from recon import db
 from recon.reconcile import latest_processed_as_of_date
@@ -97,10 +99,52 @@ def format_breaks(as_of: date, rows: list[BreakRow]) -> str:
     return "\n".join(lines)
 
 
+# (source, role, status, expected_by UTC)
+ArrivalRow = tuple[str, str, str, datetime | None]
+
+
+def arrival_rows(as_of: date) -> list[ArrivalRow]:
+    """rpt_source_arrivals for the date; empty for a date reconciled before that mart existed."""
+    s = load_settings()
+    try:
+        with db.transaction() as cur:
+            cur.execute("SELECT source, role, status, expected_by FROM "
+                        f"{s.marts_db}.rpt_source_arrivals WHERE as_of_date = %s ORDER BY source", (as_of,))
+            return [(src, role, st, exp) for src, role, st, exp in cur.fetchall()]
+    except pymysql.err.ProgrammingError as exc:
+        if exc.args and exc.args[0] == 1146:  # no such table yet
+            return []
+        raise
+
+
+def format_arrivals(as_of: date, rows: list[ArrivalRow]) -> str:
+    """One line per source whose data for the date is not in: its items are pending, not matched."""
+    if not rows:
+        return ""
+    published = sum(1 for row in rows if row[2] == "published")
+    lines = [f"Sources for {as_of} (rpt_source_arrivals): {published} of {len(rows)} published"]
+    for source, role, status, expected_by in rows:
+        due = f"{expected_by:%Y-%m-%d %H:%M} UTC" if expected_by else "-"
+        if status == "missing":
+            lines.append(f"MISSING {source} ({role}): no file by {due}; its items stay pending. Drop the file, "
+                         f"re-run ingest_{source} and reconcile_daily for {as_of} (docs/operations.md)")
+        elif status == "waiting":
+            lines.append(f"waiting {source} ({role}): file expected by {due}; reconciled without it for now")
+        elif status == "no_file":
+            lines.append(f"no file {source} ({role}): its ingest found nothing for {as_of}")
+        elif status == "not_run":
+            lines.append(f"not run {source} ({role}): ingest_{source} has not published {as_of}")
+    return "\n".join(lines)
+
+
 def print_summary(as_of: date | None = None) -> int:
     day, rows = summary_rows(as_of)
     print(format_summary(day, rows))
     if day is not None and rows:
+        arrivals = format_arrivals(day, arrival_rows(day))
+        if arrivals:
+            print()
+            print(arrivals)
         print()
         print(format_breaks(day, break_rows(day)))
     elif as_of is not None:
