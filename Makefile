@@ -13,7 +13,7 @@ RECON := $(VENV)/bin/recon
 PYTEST_ARGS ?=
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros -type f 2>/dev/null) dbt_project/dbt_project.yml
 
-.PHONY: help setup venvs up down status env manifest docs demo test test-unit clean
+.PHONY: help setup venvs up down status env manifest docs airflow demo test test-unit clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -41,7 +41,7 @@ manifest: dbt_project/target/manifest.json ## precompile the dbt manifest cosmos
 up: venvs ## start the local stack: private MariaDB (port 3317), moto S3 (5055), Airflow home
 	$(RECON) stack up
 
-down: ## stop the local stack's servers (data stays in .stack/)
+down: ## stop the local stack's servers and Airflow (data stays in .stack/)
 	@if [ -x $(RECON) ]; then $(RECON) stack down; fi
 
 status: ## what runs in the local stack
@@ -51,6 +51,9 @@ env: ## print the local stack's settings as shell exports: eval "$$(make -s env)
 	@$(RECON) stack env
 
 setup: up manifest ## everything: virtualenvs, stack, dbt manifest
+
+airflow: setup ## start Airflow on the local stack (UI + REST API on http://localhost:8080, scheduler, dag-processor, triggerer); make down stops it
+	$(RECON) airflow up
 
 docs: up ## build the dbt docs site (models, columns, lineage, catalog) and serve it on http://localhost:8081
 	$(RECON) docs --port 8081

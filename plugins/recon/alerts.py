@@ -374,11 +374,14 @@ def run_url(context: Mapping[str, Any]) -> str | None:
 
 
 def _as_of(context: Mapping[str, Any]) -> date:
-    """The run's business date: its logical date, as recon.orchestration.common.business_date says."""
+    """The run's business date: its logical date, or for an asset-triggered run the date its wait_for_turn task
+    chose (recon.orchestration.common.run_business_date)."""
     logical = context.get("logical_date")
     if isinstance(logical, datetime):
         return logical.date()
-    return date.fromisoformat(str(context["ds"]))
+    from recon.orchestration.common import run_business_date
+
+    return run_business_date(context)
 
 
 def post_breaks_alert(as_of: date, url: str | None) -> str:

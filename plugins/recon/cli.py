@@ -38,6 +38,35 @@ def _cmd_stack(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_reconcile_lock(args: argparse.Namespace) -> int:
+    from recon import reconcile_lock
+    from recon.stack.config import apply_environment
+
+    apply_environment()
+    lease = reconcile_lock.current()
+    if lease.holder is None:
+        print("the reconcile lock is free")
+        return 0
+    print(f"the reconcile lock is held by {lease.holder}, reconciling {lease.business_date}, since "
+          f"{lease.acquired_at} UTC (taken over automatically after {reconcile_lock.expiry()})")
+    if args.release:
+        reconcile_lock.release()
+        print("released: the next waiting reconcile run takes it within a minute")
+    return 0
+
+
+def _cmd_airflow(args: argparse.Namespace) -> int:
+    from recon.stack import manager
+
+    if args.action == "up":
+        manager.airflow_up()
+        return 0
+    if args.action == "down":
+        manager.airflow_down()
+        return 0
+    return manager.airflow_status()
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from recon import demo
 
@@ -179,6 +208,72 @@ def _cmd_dbt_manifest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_new_source(args: argparse.Namespace) -> int:
+    from recon.scaffold.formats import ScaffoldError
+    from recon.scaffold.plan import Layout, NewSource, plan_new_source, write_plan
+    from recon.scaffold.report import describe
+
+    request = NewSource(name=args.name, format=args.format, role=args.role, from_sample=args.from_sample,
+                        entity=args.entity, table=args.table, processor=args.processor,
+                        description=args.description, start_date=args.start_date)
+    layout = Layout.of_project()
+    try:
+        plan = plan_new_source(request, layout)
+        if not args.dry_run:
+            write_plan(plan, force=args.force)
+    except ScaffoldError as exc:
+        print(f"recon new-source: {exc}", file=sys.stderr)
+        return 2
+    if args.dry_run:
+        for planned in plan.files:
+            print(f"==> {layout.show(planned.path)} <==\n{planned.content.decode('utf-8', 'replace')}")
+    print(describe(plan, layout, dry_run=args.dry_run))
+    return 0
+
+
+def _add_new_source_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    from recon.scaffold.formats import FRIENDLY_NAMES, ROLES
+
+    p = sub.add_parser(
+        "new-source", help="scaffold a new partner source: its YAML, dbt staging model, a test and a sample file",
+        description="Writes dags/sources/NAME.yml (columns, options and the Great Expectations suite of the audit "
+                    "step), dbt_project/models/staging/stg_NAME__ENTITY.sql and .yml (the raw table as a dbt "
+                    "source, the model's columns documented and tested), tests/unit/test_source_NAME.py and a "
+                    "made-up sample file in tests/fixtures/sources/. The DAG ingest_NAME comes from the YAML alone. "
+                    "Everything is checked before anything is written (the YAML loads, the sample parses with it); "
+                    "an existing file is never replaced without --force.",
+        epilog="Walk-through: docs/adding-a-source.md. Examples: recon new-source acme --format csv --role "
+               "processor --from-sample acme_report.csv; recon new-source bank_ch --format bai2")
+    p.add_argument("name", help="the source's name: lower case letters, digits and _ (DAG ingest_NAME, "
+                                "S3 prefix inbound/NAME/)")
+    p.add_argument("--format", required=True, metavar="FORMAT",
+                   help=f"one of {', '.join(FRIENDLY_NAMES)}, or a name in plugins/recon/parsers/registry.py. "
+                        "csv: a CSV file with a header row (the generic parser); bai2, camt053: bank statements; "
+                        "stripe, adyen: those processors' reports (e.g. a second account). The columns, suite, "
+                        "options and staging SQL of the others are copied from the source already reading that "
+                        "format")
+    p.add_argument("--role", choices=list(ROLES),
+                   help="processor: its lines reconcile with the ledger, its payouts with the banks; bank: its "
+                        "credits pay processor payouts; other: loaded and audited only. Needed with csv (bai2 and "
+                        "camt053 are bank, stripe and adyen processor)")
+    p.add_argument("--from-sample", type=Path, metavar="FILE",
+                   help="with --format csv: the columns from this file's header, typed from its first rows (none "
+                        "of its values is copied: the test's sample is made up)")
+    p.add_argument("--entity", help="what a row is, for the model stg_NAME__ENTITY (default: settlement_lines for "
+                                    "a processor, statement_lines for a bank, lines otherwise; with a copied "
+                                    "model, its entity)")
+    p.add_argument("--table", help="the raw table (default NAME_ENTITY): landing_TABLE and src_TABLE")
+    p.add_argument("--processor", help="with role processor: the ledger's processor value for these lines "
+                                       "(default NAME; at most 16 characters)")
+    p.add_argument("--description", help="one line for the DAG and the dbt source (default: from name, entity "
+                                          "and format)")
+    p.add_argument("--start-date", type=_date, help="the first business date to ingest, YYYY-MM-DD (default: "
+                                                    "today, UTC)")
+    p.add_argument("--dry-run", action="store_true", help="print the files it would write; write nothing")
+    p.add_argument("--force", action="store_true", help="replace files that exist already")
+    p.set_defaults(func=_cmd_new_source)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="recon",
@@ -197,6 +292,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-airflow", action="store_true", help="with up: skip Airflow's metadata database")
     p.add_argument("--yes", action="store_true", help="with reset: really do it")
     p.set_defaults(func=_cmd_stack)
+
+    p = sub.add_parser("airflow", help="run Airflow itself on the local stack: API server + UI, scheduler, "
+                                       "dag-processor, triggerer",
+                       description="A running Airflow 3 on the local stack, for the UI (backfills, clearing a failed "
+                                   "day) and the REST API. It also starts the stack (MariaDB, S3) if needed. The "
+                                   "port is RECON_AIRFLOW_PORT (default 8080); the admin password is "
+                                   "RECON_AIRFLOW_ADMIN_PASSWORD in .stack/credentials.env. `recon stack down` "
+                                   "(make down) stops Airflow too.")
+    p.add_argument("action", choices=["up", "down", "status"],
+                   help="up: start what is not running and wait until healthy, then print the URL and login; "
+                        "down: stop the Airflow processes (not the stack); status: which components run")
+    p.set_defaults(func=_cmd_airflow)
+
+    p = sub.add_parser("reconcile-lock", help="show (or free) the lock that lets one reconcile_daily run work at a time",
+                       description="Every reconcile_daily run takes this lock in its first task (wait_for_turn) and "
+                                   "gives it back in its teardown (release_turn), also after a failure. A run whose "
+                                   "worker was killed leaves it held until RECON_RECONCILE_LOCK_HOURS (default 6) "
+                                   "have passed; --release frees it at once. Only release it when no reconcile_daily "
+                                   "run is running (check the UI).")
+    p.add_argument("--release", action="store_true", help="free the lock now, whoever holds it")
+    p.set_defaults(func=_cmd_reconcile_lock)
 
     p = sub.add_parser("generate", help="write sample ledger rows, processor (Stripe, Adyen) and bank (BAI2, camt.053) files and the ground truth",
                        description="Deterministic for a seed. Writes product/, s3/, truth/ under --out "
@@ -227,7 +343,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run every source's ingest DAG, then reconcile_daily, for each date",
                        description="Runs the DAGs through Airflow (dag.test, in this process) date by date, in "
-                                   "order, and stops at the first failure.")
+                                   "order. A failed ingest (e.g. a late file) does not stop the date: reconcile_daily "
+                                   "still runs without that source, as on the schedule; a failed reconcile_daily "
+                                   "stops before the next date. Exits 1 if anything failed.")
     p.add_argument("--date", type=_date, required=True, help="first business date (YYYY-MM-DD)")
     p.add_argument("--through", type=_date, help="last business date (default: --date)")
     p.add_argument("--source", action="append", help="only this source's ingest (repeatable; default: all)")
@@ -251,6 +369,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_date, default=None,
                    help="as-of date the models compile for (default: the latest processed, else today)")
     p.set_defaults(func=_cmd_docs)
+
+    _add_new_source_parser(sub)
 
     p = sub.add_parser("dbt-manifest", help="precompile the dbt manifest that cosmos renders the DAG from")
     p.set_defaults(func=_cmd_dbt_manifest)

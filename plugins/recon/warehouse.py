@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from recon import db
 from recon.breaks.resolutions import create_table as create_resolutions_table
+from recon.ops.tables import create_tables as create_run_figures_tables
+from recon.reconcile import create_source_arrivals_table
+from recon.reconcile_lock import create_table as create_reconcile_lock_table
 from recon.settings import Settings, load_settings
 from recon.sources import Source, all_sources
 
@@ -140,6 +143,9 @@ def init_warehouse(settings: Settings | None = None, sources: dict[str, Source] 
                 cur.execute(landing_ddl(settings, source))
                 cur.execute(src_ddl(settings, source))
             create_resolutions_table(cur, settings)  # the breaks' audit trail: created once, never dropped
+            create_run_figures_tables(cur, settings)  # pipeline_runs and the analysts' view of it
+            create_source_arrivals_table(cur, settings)  # what reconcile_daily's check_sources found per date
+            create_reconcile_lock_table(cur, settings)  # one reconcile run at a time
     finally:
         conn.close()
     mirror_source_settings(settings, sources)

@@ -17,7 +17,8 @@ def test_help_lists_every_command(capsys) -> None:
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--help"])
     out = capsys.readouterr().out
-    for command in ("stack", "generate", "demo", "seed", "run", "summary", "dbt-manifest"):
+    for command in ("stack", "airflow", "reconcile-lock", "new-source", "generate", "demo", "seed", "run", "summary",
+                    "dbt-manifest"):
         assert re.search(rf"^\s+{command}\s", out, re.M), command
 
 

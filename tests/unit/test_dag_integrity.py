@@ -38,7 +38,8 @@ def test_no_cycles_and_expected_shape(dagbag) -> None:
         dag.check_cycle()
         assert dag.catchup is False and dag.max_active_runs == 1
     ingest = dagbag.dags["ingest_stripe"]
-    assert [t.task_id for t in ingest.topological_sort()] == ["discover", "land", "audit", "publish", "archive"]
+    steps = [t.task_id for t in ingest.topological_sort()]
+    assert steps[-5:] == ["discover", "land", "audit", "publish", "archive"], steps
     reconcile = dagbag.dags["reconcile_daily"]
     ids = set(reconcile.task_ids)
     assert {"check_sources", "gate_marts", "summary"} <= ids
@@ -55,7 +56,7 @@ def test_reconcile_alerts_are_wired(dagbag) -> None:
 
     reconcile = dagbag.dags["reconcile_daily"]
     alert = reconcile.get_task("alert_breaks")
-    assert alert.upstream_task_ids == {"summary"} and not alert.downstream_task_ids
+    assert alert.upstream_task_ids == {"summary"} and alert.downstream_task_ids == {"release_turn"}
     assert alert.trigger_rule == "all_success"  # only after a successful run
     assert on_gate_failure in callbacks(reconcile.get_task("gate_marts"))
     dbt_tasks = [t for t in reconcile.tasks if t.task_id.startswith("dbt")]
@@ -72,3 +73,35 @@ def test_parsing_touches_no_service(monkeypatch) -> None:
     monkeypatch.setenv("AIRFLOW_CONN_RECON_S3", "aws://a:b@/?endpoint_url=http%3A%2F%2F127.0.0.1%3A9")
     bag = DagBag(dag_folder=str(REPO / "dags"))
     assert bag.import_errors == {} and len(bag.dags) >= 3
+
+
+def test_reconcile_runs_daily_and_on_assets_one_at_a_time(dagbag) -> None:
+    """Scheduled (backfillable) + asset-triggered; every task works under the reconcile lock of wait_for_turn."""
+    from airflow.sdk import AssetAll, AssetOrTimeSchedule
+
+    from recon.orchestration.common import staging_asset
+    from recon.orchestration.reconcile_dag import RECONCILE_CRON
+    from recon.sources import all_sources
+
+    reconcile = dagbag.dags["reconcile_daily"]
+    timetable = reconcile.timetable
+    assert isinstance(timetable, AssetOrTimeSchedule)
+    assert timetable.timetable.expression == RECONCILE_CRON == "0 7 * * *"
+    assert isinstance(timetable.asset_condition, AssetAll)
+    assert set(timetable.asset_condition.objects) == {staging_asset(name) for name in all_sources()}
+    turn, release = reconcile.get_task("wait_for_turn"), reconcile.get_task("release_turn")
+    assert turn.is_setup and not turn.upstream_task_ids and turn.mode == "reschedule"
+    assert release.is_teardown and turn.task_id in release.upstream_task_ids
+    others = set(reconcile.task_ids) - {"wait_for_turn", "release_turn"}
+    assert others <= turn.get_flat_relative_ids(upstream=False)
+    assert others <= release.get_flat_relative_ids(upstream=True)
+    # the dbt models read the date wait_for_turn chose (asset-triggered runs have no logical date)
+    model = next(t for t in reconcile.tasks if t.task_id == "dbt.fct_transaction_reconciliation_model_build")
+    assert model.vars == {"as_of_date": "{{ ti.xcom_pull(task_ids='wait_for_turn') }}"}
+
+
+def test_ingest_publish_emits_its_staging_asset(dagbag) -> None:
+    from recon.orchestration.common import staging_asset
+
+    publish = dagbag.dags["ingest_stripe"].get_task("publish")
+    assert staging_asset("stripe") in publish.outlets

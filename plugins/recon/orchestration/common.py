@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Mapping
 
 from airflow.sdk import Asset, CronDataIntervalTimetable
 
@@ -22,6 +22,21 @@ def business_date(context: dict[str, Any]) -> date:
     """The run's logical date. Scheduled runs and backfills have logical date = data interval start = D; a
     manual run (`airflow dags test DAG D`, the UI's trigger with a logical date) names D directly."""
     return context["logical_date"].date()
+
+
+TURN_TASK_ID = "wait_for_turn"  # reconcile_daily's setup task: takes the reconcile lock, returns the run's date
+
+
+def run_business_date(context: Mapping[str, Any]) -> date:
+    """The date a reconcile_daily task works on: the logical date, or for an asset-triggered run (no logical date
+    in Airflow 3) the date its setup task chose (recon.orchestration.run_date) and returned as XCom."""
+    logical = context.get("logical_date")
+    if logical is not None:
+        return logical.date()
+    chosen = context["ti"].xcom_pull(task_ids=TURN_TASK_ID)
+    if not chosen:
+        raise RuntimeError(f"this run has no logical date and {TURN_TASK_ID} chose no business date")
+    return date.fromisoformat(str(chosen))
 
 
 def staging_asset(source_name: str) -> Asset:

@@ -6,13 +6,16 @@ from typing import Any
 from airflow.sdk import DAG, task
 
 from recon.orchestration.common import DEFAULT_ARGS, business_date, daily_timetable, staging_asset, start_datetime
+from recon.orchestration.run_date import BUSINESS_DATE_KEY
 from recon.sources import Source
 
 DOC = """
 ### Ingest `{name}` ({kind}, format `{format}`)
 {description}
 
-For the run's business date (its logical date = the data interval start): **discover** the day's objects under
+For the run's business date (its logical date = the data interval start): for a file source, **wait_for_file**
+until the YAML's `expected_by` (deferred; fails naming the source, date and time when no file came), then
+**discover** the day's objects under
 `s3://<bucket>/{prefix}/YYYY/MM/DD/` (or extract from the product database) -> **land** each file into
 `landing_{table}` (all or nothing per file; bad files are quarantined with file, line and field in
 `file_manifest.reason`) -> **audit** with Great Expectations -> **publish** to `src_{table}` (a re-run replaces
@@ -58,7 +61,10 @@ def build_ingest_dag(source: Source) -> DAG:
         def publish(found: dict[str, Any], **context: Any) -> dict[str, Any]:
             from recon.ingest import steps
 
-            return steps.publish_day(name, business_date(context), found["load_id"])
+            day = business_date(context)
+            # the date rides on the asset event: an asset-triggered reconcile_daily run reads it (run_date.py)
+            context["outlet_events"][staging_asset(name)].extra = {BUSINESS_DATE_KEY: day.isoformat()}
+            return steps.publish_day(name, day, found["load_id"])
 
         @task(task_id="archive")
         def archive(found: dict[str, Any], **context: Any) -> dict[str, Any]:
@@ -68,4 +74,10 @@ def build_ingest_dag(source: Source) -> DAG:
 
         found = discover()  # every step reads the load id and keys from discover's XCom
         land(found) >> audit(found) >> publish(found) >> archive(found)
+        if source.kind == "file" and source.expected_by is not None:
+            # first: wait (deferred) for the date's file until the YAML's expected_by, or fail naming it
+            from recon.orchestration.arrival_sensor import WaitForFileSensor
+
+            WaitForFileSensor(task_id="wait_for_file", source_name=name, expected_by=source.expected_by.text,
+                              poke_interval=source.poke_interval_seconds) >> found
     return dag

@@ -1,21 +1,38 @@
-"""`reconcile_daily`: check which sources landed -> dbt through astronomer-cosmos (both legs: ledger <-> processor,
-processor payout <-> bank credit) -> GX gate on the marts -> summary -> alert on new P1 breaks (a failed gate or dbt
-task alerts from its on_failure_callback; recon.alerts). Cosmos renders the dbt task group from the precompiled
-manifest (no dbt call at parse time) and runs each model with the dbt executable of its own virtualenv."""
+"""`reconcile_daily`: take the reconcile lock -> check which sources landed -> dbt through astronomer-cosmos (both
+legs: ledger <-> processor, processor payout <-> bank credit) -> GX gate on the marts -> summary -> alert on new P1
+breaks (a failed gate or dbt task alerts from its on_failure_callback; recon.alerts) -> give the lock back.
+Cosmos renders the dbt task group from the precompiled manifest (no dbt call at parse time) and runs each model with
+the dbt executable of its own virtualenv."""
 from __future__ import annotations
 
+import os
 from datetime import date
 from typing import Any
 
-from airflow.sdk import DAG, task
+from airflow.sdk import DAG, AssetAll, AssetOrTimeSchedule, PokeReturnValue, task
 
 from recon import paths
 from recon.alerts import on_gate_failure
-from recon.orchestration.common import DEFAULT_ARGS, business_date, daily_timetable, start_datetime
+from recon.orchestration.common import (
+    DEFAULT_ARGS,
+    TURN_TASK_ID,
+    daily_timetable,
+    run_business_date,
+    staging_asset,
+    start_datetime,
+)
+from recon.sources import all_sources
 
 DOC = """
 ### Reconcile one business date
-For the run's date D (its logical date): **check_sources** records which sources published data for D and
+**When it runs**: daily at 07:00 UTC for the business date D that ended at midnight (so it can be backfilled, and it
+runs after every source's expected arrival time), and also as soon as every source has published a date (the
+`recon_staging_<source>` assets): such a run reconciles the latest date named by its asset events that every source
+has published, or skips. Only one reconcile run works at a time, whatever started it: **wait_for_turn** (a
+setup task, rescheduling itself while another run holds the lock) takes the lock in `reconcile_lock`, and
+**release_turn** (its teardown, which runs even after a failure) gives it back; `recon reconcile-lock` shows it.
+
+For the run's date D: **check_sources** records which sources published data for D and
 copies the source YAMLs' tolerances into `source_settings`,
 **dbt** builds the staging, intermediate and mart models with `as_of_date = D` (each model with its tests),
 **dbt_cross_model_tests** runs the singular tests that read several models,
@@ -31,7 +48,13 @@ Re-running a date gives the same answer; the marts keep showing the latest date 
 """
 
 
-_DBT_VARS = {"as_of_date": "{{ ds }}"}
+# the date wait_for_turn chose: the logical date, or for an asset-triggered run (which has none) the date its
+# asset events carry
+_DBT_VARS = {"as_of_date": "{{ ti.xcom_pull(task_ids='%s') }}" % TURN_TASK_ID}
+RECONCILE_CRON = "0 7 * * *"  # the run for D starts at D+1 07:00 UTC, after the sources' expected arrival times
+# how often a waiting run looks at the lock again (each look is a short task try; the e2e tests use 10)
+LOCK_POKE_SECONDS = int(os.environ.get("RECON_RECONCILE_LOCK_POKE_SECONDS", "30"))
+LOCK_TIMEOUT_SECONDS = 6 * 3600
 
 
 def _profile() -> Any:
@@ -77,18 +100,56 @@ def _cross_model_tests() -> Any:
     )
 
 
+def reconcile_schedule() -> AssetOrTimeSchedule:
+    """Daily (backfillable), or as soon as every declared source has published (one asset per source)."""
+    return AssetOrTimeSchedule(timetable=daily_timetable(RECONCILE_CRON),
+                               assets=AssetAll(*(staging_asset(name) for name in sorted(all_sources()))))
+
+
+def _holder(context: Any) -> str:
+    return f"{context['dag'].dag_id}/{context['run_id']}"
+
+
 def build_reconcile_dag(start: date = date(2026, 1, 1)) -> DAG:
     with DAG(
         dag_id="reconcile_daily",
         description="Reconcile ledger, processors and banks for one business date (dbt + GX gate)",
-        schedule=daily_timetable("0 0 * * *"),
+        schedule=reconcile_schedule(),
         start_date=start_datetime(start),
         catchup=False,
-        max_active_runs=1,  # two runs never rebuild the marts at once
+        max_active_runs=1,  # scheduled and asset-triggered runs one at a time; backfills: wait_for_turn's lock
         default_args=DEFAULT_ARGS,
         tags=["recon", "reconcile"],
         doc_md=DOC,
     ) as dag:
+
+        @task.sensor(task_id=TURN_TASK_ID, poke_interval=LOCK_POKE_SECONDS, timeout=LOCK_TIMEOUT_SECONDS,
+                     mode="reschedule", retries=0)  # reschedule: a waiting run holds no worker slot
+        def wait_for_turn(**context: Any) -> PokeReturnValue:
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            from recon import reconcile_lock
+            from recon.orchestration.run_date import reconcile_date
+
+            day = reconcile_date(context)
+            if day is None:
+                raise AirflowSkipException("no business date that every source has published: nothing to reconcile")
+            previous = reconcile_lock.acquire(_holder(context), day)
+            if previous is None:
+                lease = reconcile_lock.current()
+                print(f"waiting: the reconcile lock is held by {lease.holder} (reconciling {lease.business_date} "
+                      f"since {lease.acquired_at} UTC); retrying every {LOCK_POKE_SECONDS}s")
+                return PokeReturnValue(is_done=False)
+            print(f"reconcile lock taken for {day} by {_holder(context)}")
+            return PokeReturnValue(is_done=True, xcom_value=day.isoformat())
+
+        @task(task_id="release_turn", retries=3)
+        def release_turn(**context: Any) -> bool:
+            from recon import reconcile_lock
+
+            released = reconcile_lock.release(_holder(context))
+            print("reconcile lock released" if released else "this run did not hold the reconcile lock")
+            return released
 
         @task(task_id="check_sources")
         def check_sources(**context: Any) -> dict[str, str]:
@@ -96,22 +157,26 @@ def build_reconcile_dag(start: date = date(2026, 1, 1)) -> DAG:
             from recon.warehouse import mirror_source_settings
 
             mirror_source_settings()  # dbt reads the tolerances as the YAMLs say them now
-            return source_status(business_date(context))
+            return source_status(run_business_date(context))
 
         @task(task_id="gate_marts", retries=0, on_failure_callback=on_gate_failure)
         def gate_marts(**context: Any) -> dict[str, Any]:
             from recon.gates.marts import gate_marts as run_gate
 
-            result = run_gate(business_date(context))
+            day = run_business_date(context)
+            result = run_gate(day)
             if not result.success:
-                raise RuntimeError(f"mart gate failed for {business_date(context)}: {result.summary()}")
+                raise RuntimeError(f"mart gate failed for {day}: {result.summary()}")
             return {"evaluated": result.evaluated}
 
         @task(task_id="summary")
         def summary(**context: Any) -> str:
-            from recon.summary import format_summary, summary_rows
+            from recon.summary import arrival_rows, format_arrivals, format_summary, summary_rows
 
-            text = format_summary(*summary_rows(business_date(context)))
+            day = run_business_date(context)
+            # the late or missing sources first: their items are pending, not matched
+            text = "\n".join(part for part in (format_arrivals(day, arrival_rows(day)),
+                                               format_summary(*summary_rows(day))) if part)
             print(text)
             return text
 
@@ -119,7 +184,10 @@ def build_reconcile_dag(start: date = date(2026, 1, 1)) -> DAG:
         def alert_breaks(**context: Any) -> str:
             from recon.alerts import post_breaks_alert, run_url
 
-            return post_breaks_alert(business_date(context), run_url(context))
+            return post_breaks_alert(run_business_date(context), run_url(context))
 
-        check_sources() >> _dbt_group() >> _cross_model_tests() >> gate_marts() >> summary() >> alert_breaks()
+        turn = wait_for_turn()
+        last = alert_breaks()
+        turn >> check_sources() >> _dbt_group() >> _cross_model_tests() >> gate_marts() >> summary() >> last
+        last >> release_turn().as_teardown(setups=turn)  # runs after a failure too; ignored for the run's state
     return dag

@@ -15,6 +15,16 @@ DEFAULT_DB_PORT = 3317  # never 3306: the project must not touch a server alread
 DEFAULT_S3_PORT = 5055
 DB_PASSWORD_KEY = "RECON_DB_PASSWORD"
 ANALYST_PASSWORD_KEY = "RECON_ANALYST_PASSWORD"  # the namespace's read-only analyst user (recon.access)
+AIRFLOW_ADMIN_PASSWORD_KEY = "RECON_AIRFLOW_ADMIN_PASSWORD"  # the UI/API login of `make airflow`
+AIRFLOW_JWT_SECRET_KEY = "RECON_AIRFLOW_JWT_SECRET"
+AIRFLOW_SECRET_KEY = "RECON_AIRFLOW_SECRET_KEY"
+AIRFLOW_ADMIN_USER = "admin"
+DEFAULT_AIRFLOW_PORT = 8080
+
+
+def airflow_port() -> int:
+    """The port of the local Airflow API server and UI (`make airflow`); RECON_AIRFLOW_PORT overrides it."""
+    return int(os.environ.get("RECON_AIRFLOW_PORT", DEFAULT_AIRFLOW_PORT))
 
 
 @dataclass(frozen=True)
@@ -121,6 +131,7 @@ def stack_environment(cfg: StackConfig | None = None) -> dict[str, str]:
     endpoint = quote(cfg.s3_endpoint, safe="")
     repo = paths.repo_dir()
     home = cfg.airflow_home
+    port = airflow_port()
     return {
         "RECON_NAMESPACE": settings.namespace,
         "RECON_S3_BUCKET": settings.bucket,
@@ -145,6 +156,15 @@ def stack_environment(cfg: StackConfig | None = None) -> dict[str, str]:
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+        # the running Airflow of `make airflow` (recon.stack.airflow_services): every component must agree on the
+        # API's address and on the secrets that sign task tokens and log requests
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__BASE_URL": f"http://localhost:{port}",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+        "AIRFLOW__API_AUTH__JWT_SECRET": local_secret(cfg.stack_dir, AIRFLOW_JWT_SECRET_KEY, create=True),
+        "AIRFLOW__API__SECRET_KEY": local_secret(cfg.stack_dir, AIRFLOW_SECRET_KEY, create=True),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{AIRFLOW_ADMIN_USER}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "simple_auth_manager_passwords.json"),
         # no phoning home from a closed network (cosmos and GX telemetry)
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
         "DO_NOT_TRACK": "1",

@@ -10,7 +10,7 @@ import pymysql
 
 from recon import access, db, paths, s3, warehouse
 from recon.settings import Settings, load_settings
-from recon.stack import airflow_home, mariadb, s3server
+from recon.stack import airflow_home, airflow_services, mariadb, s3server
 from recon.stack.config import StackConfig, apply_environment, load_stack_config, stack_environment
 
 
@@ -66,8 +66,30 @@ def ensure_analyst(cfg: StackConfig, settings: Settings) -> bool:
     return True
 
 
+def airflow_up() -> None:
+    """`make airflow`: the stack, then a running Airflow on it; prints where to log in."""
+    up(with_airflow=True)
+    cfg = load_stack_config()
+    airflow_services.start(cfg)
+    print(airflow_services.login_help(cfg))
+
+
+def airflow_down() -> None:
+    airflow_services.stop(load_stack_config())
+
+
+def airflow_status() -> int:
+    cfg = load_stack_config()
+    for service, pid in airflow_services.running(cfg).items():
+        print(f"Airflow {service:<14} {'running (pid %d)' % pid if pid else 'stopped'}")
+    missing = airflow_services.unhealthy_components(airflow_services.health())
+    print(f"Airflow health at {airflow_services.url()}: {'healthy' if not missing else 'not healthy: ' + ', '.join(missing)}")
+    return 0 if not missing else 1
+
+
 def down() -> None:
     cfg = load_stack_config()
+    airflow_services.stop_all(cfg)  # tasks of a running Airflow talk to the servers below: stop it first
     s3server.stop(cfg)
     if not external_db():
         mariadb.stop(cfg)
@@ -79,7 +101,11 @@ def status() -> int:
     s3_ok = s3server.is_running(cfg)
     print(f"MariaDB  {cfg.db_host}:{cfg.db_port}  {'running' if db_ok else 'stopped'}  (data {cfg.mariadb_dir})")
     print(f"S3       {cfg.s3_endpoint}  {'running' if s3_ok else 'stopped'}")
-    print(f"Airflow  home {cfg.airflow_home}")
+    services = airflow_services.running(cfg)
+    up_count = sum(1 for pid in services.values() if pid)
+    print(f"Airflow  home {cfg.airflow_home}  "
+          + (f"{up_count} of {len(services)} processes running at {airflow_services.url()} (make airflow)"
+             if up_count else "not running (make airflow starts it)"))
     print(f"stack    {paths.stack_dir()}")
     return 0 if db_ok and s3_ok else 1
 
