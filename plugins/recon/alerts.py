@@ -27,6 +27,7 @@ from typing import Any, Mapping, Sequence
 from urllib.parse import quote, urlencode, urlsplit
 
 from recon import connections, currencies
+from recon.airflow_links import airflow_base_url
 
 log = logging.getLogger(__name__)
 
@@ -352,14 +353,7 @@ def breaks_alert(as_of: date, run_url: str | None) -> dict[str, Any] | None:
 # ---------------------------------------------------------------------------------------------------------------
 
 def _base_url() -> str:
-    """[api] base_url, with the fallback Airflow itself uses for its task log links."""
-    try:
-        from airflow.sdk.configuration import conf
-
-        value = conf.get("api", "base_url", fallback=None)
-    except Exception:  # noqa: BLE001 - outside Airflow: the local default
-        value = None
-    return (value or "http://localhost:8080").rstrip("/")
+    return airflow_base_url()
 
 
 def run_url(context: Mapping[str, Any]) -> str | None:

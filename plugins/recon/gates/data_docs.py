@@ -36,6 +36,7 @@ from typing import Any, Iterator
 from urllib.parse import quote
 
 from recon import paths
+from recon.airflow_links import airflow_base_url
 
 log = logging.getLogger(__name__)
 
@@ -134,17 +135,6 @@ def validation_key(suite: str, run: str, batch_id: str, run_time: datetime | Non
 def page_path(key: Any) -> str:
     """The page's path in the site, as GX's site store writes it: validations/<suite>/<run>/<time>/<batch>.html."""
     return "/".join(("validations", *(str(part) for part in key.to_tuple()))) + ".html"
-
-
-def airflow_base_url() -> str:
-    """Airflow's [api] base_url, with the fallback Airflow itself uses for its links."""
-    try:
-        from airflow.sdk.configuration import conf
-
-        value = conf.get("api", "base_url", fallback=None)
-    except Exception:  # noqa: BLE001 - outside Airflow: the local default
-        value = None
-    return (value or "http://localhost:8080").rstrip("/")
 
 
 def page_url(relative: str) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
 import time
 import urllib.error
@@ -143,32 +142,6 @@ def stop_all(cfg: StackConfig, timeout: float = 30.0) -> None:
 
 
 def _stop_home(home: Path, timeout: float) -> None:
-    """SIGTERM to each service's whole process group (the scheduler's executor workers and the API server's
-    worker die with it), SIGKILL after the timeout."""
+    """Each service's whole process group (the scheduler's executor workers, the API server's worker)."""
     for service in reversed(SERVICES):
-        pid_file = home / "run" / f"{service}.pid"
-        pid = procs.pid_alive(pid_file)
-        if pid is None:
-            pid_file.unlink(missing_ok=True)
-            continue
-        _stop_group(pid, timeout)
-        pid_file.unlink(missing_ok=True)
-        print(f"stopped Airflow {service} (pid {pid}, home {home})")
-
-
-def _stop_group(pid: int, timeout: float) -> None:
-    try:
-        os.killpg(pid, signal.SIGTERM)  # started with start_new_session: the pid is its group's id
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.2)
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+        procs.stop(home / "run" / f"{service}.pid", f"Airflow {service} (home {home})", timeout, group=True)

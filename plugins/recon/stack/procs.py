@@ -27,21 +27,23 @@ def start_detached(cmd: list[str], pid_file: Path, log_file: Path, env: dict[str
     return proc.pid
 
 
-def stop(pid_file: Path, name: str, timeout: float = 30.0) -> bool:
+def stop(pid_file: Path, name: str, timeout: float = 30.0, group: bool = False) -> bool:
+    """SIGTERM, then SIGKILL after the timeout. `group`: the whole process group (start_detached starts a new
+    session, so the pid is its group's id): the children of a server that forks workers die with it."""
     pid = pid_alive(pid_file)
     if pid is None:
         pid_file.unlink(missing_ok=True)
         return False
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.2)
-    else:
-        os.kill(pid, signal.SIGKILL)
+    kill = os.killpg if group else os.kill
+    try:
+        kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            kill(pid, 0)
+            time.sleep(0.2)
+        kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass  # gone: the normal way out of the loop
     pid_file.unlink(missing_ok=True)
     print(f"stopped {name} (pid {pid})")
     return True
