@@ -144,6 +144,11 @@ class AirflowAPI:
     def xcom(self, dag_id: str, run_id: str, task_id: str) -> Any:
         return self.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/return_value")["value"]
 
+    def clear_run(self, dag_id: str, run_id: str) -> None:
+        """What the UI's "Clear" on a run does: every task of it runs again."""
+        self.post(f"/dags/{dag_id}/clearTaskInstances", {"dry_run": False, "dag_run_id": run_id,
+                                                         "only_failed": False, "reset_dag_runs": True})
+
     def clear_failed(self, dag_id: str, run_id: str) -> None:
         """What the UI's "Clear" on a failed run does: its failed tasks (and their downstream) run again."""
         self.post(f"/dags/{dag_id}/clearTaskInstances", {"dry_run": False, "dag_run_id": run_id,

@@ -76,7 +76,9 @@ def _dbt_group() -> Any:
         project_config=ProjectConfig(dbt_project_path=project, manifest_path=project / "target" / "manifest.json"),
         profile_config=_profile(),
         execution_config=ExecutionConfig(dbt_executable_path=str(paths.dbt_executable())),
-        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.BUILD),
+        # setup_only: views that depend on no run (rpt_pipeline_runs), made by `recon stack up`
+        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.BUILD,
+                                   exclude=["tag:setup_only"]),
         operator_args={"vars": _DBT_VARS, "install_deps": False, "retries": 0,
                        "dbt_cmd_flags": ["--indirect-selection", "cautious"],
                        "on_failure_callback": on_gate_failure},  # a model's build or tests failed: alert
