@@ -69,7 +69,13 @@ class AirflowAPI:
                                  headers={"Authorization": f"Bearer {token.json()['access_token']}"})
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self.http.request(method, f"/api/v2{path}", **kwargs)
+        """One API call; a 5xx is tried again (up to 5 times), as an ops tool would: on the local stack's SQLite
+        metadata a write can meet "database is locked" while the scheduler writes, and the API rolls it back."""
+        for attempt in range(5):
+            response = self.http.request(method, f"/api/v2{path}", **kwargs)
+            if response.status_code < 500:
+                break
+            time.sleep(1 + attempt)
         if response.status_code >= 400:
             raise AssertionError(f"{method} {path} -> {response.status_code}: {response.text[:2000]}")
         return response.json() if response.content else None
