@@ -7,7 +7,8 @@ first through dag.test):
 - the reconcile backfill runs its 3 days at once (max_active_runs=3): the reconcile lock lets one work at a time,
   which the task instances' start and end times show;
 - re-running an earlier day from the UI (clearing its five ingest runs) publishes every source again, which
-  triggers reconcile_daily by itself (the staging assets) for that date; the marts are unchanged;
+  triggers reconcile_daily by itself (the staging assets) for the latest date its asset events name; the marts
+  are unchanged;
 - a late file: ingest_stripe for a day without its file fails naming the source, the date and the expected time;
   once a file lands and the failed run is cleared, the run succeeds (the re-delivered bytes are a duplicate) and no
   reconcile starts, since only one source published;
@@ -132,7 +133,9 @@ def test_clearing_a_days_ingest_runs_reconciles_it_by_the_asset_trigger_and_chan
     runs = api.wait_for_runs(RECONCILE, 1, timeout=900, run_type="asset_triggered")
     assert [r.state for r in runs] == ["success"], runs
     assert runs[0].logical_date is None  # Airflow 3: an asset-triggered run has no logical date ...
-    assert api.xcom(RECONCILE, runs[0].run_id, "wait_for_turn") == str(RERUN_DAY)  # ... its events name the date
+    # ... its events name the dates: every event since the last asset-triggered run counts (the backfill's days
+    # 1-3 too, published while reconcile_daily was paused), and it takes the latest one every source published
+    assert api.xcom(RECONCILE, runs[0].run_id, "wait_for_turn") == str(BACKFILL_DAYS[-1])
     assert _marts() == before
     assert latest_processed_as_of_date() == latest
     assert truth.compare(five_days, RERUN_DAY).ok
