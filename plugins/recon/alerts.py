@@ -21,13 +21,14 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any, Mapping, Sequence
 from urllib.parse import quote, urlencode, urlsplit
 
 from recon import connections, currencies
 from recon.airflow_links import airflow_base_url
+from recon.orchestration.common import run_business_date
 
 log = logging.getLogger(__name__)
 
@@ -352,10 +353,6 @@ def breaks_alert(as_of: date, run_url: str | None) -> dict[str, Any] | None:
 # Airflow entry points (reconcile_daily)
 # ---------------------------------------------------------------------------------------------------------------
 
-def _base_url() -> str:
-    return airflow_base_url()
-
-
 def run_url(context: Mapping[str, Any]) -> str | None:
     """The Airflow 3 UI page of the task's DAG run: <base_url>/dags/<dag_id>/runs/<run_id> (run ids hold ':'
     and '+', hence the quoting)."""
@@ -364,18 +361,7 @@ def run_url(context: Mapping[str, Any]) -> str | None:
     run_id = context.get("run_id") or getattr(dag_run, "run_id", None)
     if not dag_id or not run_id:
         return None
-    return f"{_base_url()}/dags/{quote(str(dag_id), safe='')}/runs/{quote(str(run_id), safe='')}"
-
-
-def _as_of(context: Mapping[str, Any]) -> date:
-    """The run's business date: its logical date, or for an asset-triggered run the date its wait_for_turn task
-    chose (recon.orchestration.common.run_business_date)."""
-    logical = context.get("logical_date")
-    if isinstance(logical, datetime):
-        return logical.date()
-    from recon.orchestration.common import run_business_date
-
-    return run_business_date(context)
+    return f"{airflow_base_url()}/dags/{quote(str(dag_id), safe='')}/runs/{quote(str(run_id), safe='')}"
 
 
 def post_breaks_alert(as_of: date, url: str | None) -> str:
@@ -408,7 +394,7 @@ def on_gate_failure(context: Mapping[str, Any]) -> None:
         gate = str(getattr(task, "task_id", None) or "unknown task")
         error = context.get("exception")
         detail = f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(error or "")
-        send(gate_failure_alert(_as_of(context), gate, detail, run_url(context)), hook)
+        send(gate_failure_alert(run_business_date(context), gate, detail, run_url(context)), hook)
     except Exception as exc:  # noqa: BLE001 - a callback must not raise
         log.error("gate failure alert NOT sent: %s", exc if isinstance(exc, AlertError) else
                   f"{type(exc).__name__}: {exc}")

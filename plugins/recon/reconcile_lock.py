@@ -40,6 +40,7 @@ class Lease:
 
 
 def create_table(cur: object, settings: Settings) -> None:
+    """Made by the warehouse setup (`recon stack up`, recon.warehouse.init_warehouse), with its one row."""
     cur.execute(TABLE_DDL.format(raw=settings.raw_db))  # type: ignore[attr-defined]
     cur.execute(f"INSERT IGNORE INTO {settings.raw_db}.reconcile_lock (lock_name) VALUES (%s)",  # type: ignore[attr-defined]
                 (LOCK_NAME,))
@@ -56,7 +57,6 @@ def _now() -> datetime:
 def current() -> Lease:
     s = load_settings()
     with db.transaction() as cur:
-        create_table(cur, s)
         cur.execute(f"SELECT holder, business_date, acquired_at FROM {s.raw_db}.reconcile_lock WHERE lock_name = %s",
                     (LOCK_NAME,))
         holder, day, at = cur.fetchone()
@@ -68,7 +68,6 @@ def acquire(holder: str, business_date: date) -> Lease | None:
     The row lock (SELECT ... FOR UPDATE) makes two runs asking at once see one another."""
     s = load_settings()
     with db.transaction() as cur:
-        create_table(cur, s)
         cur.execute(f"SELECT holder, business_date, acquired_at FROM {s.raw_db}.reconcile_lock "
                     "WHERE lock_name = %s FOR UPDATE", (LOCK_NAME,))
         other, other_day, at = cur.fetchone()
@@ -88,7 +87,6 @@ def release(holder: str | None = None) -> bool:
     lease). Without one (the CLI's --release), whoever holds it. True when something was released."""
     s = load_settings()
     with db.transaction() as cur:
-        create_table(cur, s)
         where, params = "lock_name = %s AND holder IS NOT NULL", [LOCK_NAME]
         if holder is not None:
             where += " AND holder = %s"

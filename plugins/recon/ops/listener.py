@@ -25,13 +25,9 @@ DEADLOCK_RETRIES = 3
 def _business_date(task_instance: Any) -> date | None:
     """The run's logical date, or for an asset-triggered reconcile run the date its first task chose."""
     try:
-        context = task_instance.get_template_context()
-        logical = context.get("logical_date")
-        if logical is not None:
-            return logical.date()
         from recon.orchestration.common import run_business_date
 
-        return run_business_date(context)
+        return run_business_date(task_instance.get_template_context())
     except Exception:  # noqa: BLE001 - not known yet (e.g. before wait_for_turn chose it): filled in later
         return None
 

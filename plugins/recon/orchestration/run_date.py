@@ -35,22 +35,10 @@ def pick_complete_date(candidates: set[date], complete: set[date]) -> date | Non
 
 
 def fully_published(candidates: set[date]) -> set[date]:
-    """The candidate dates for which every declared source's ingest has published (ingest_runs)."""
-    from recon import db
-    from recon.settings import load_settings
-    from recon.sources import all_sources
+    """The candidate dates for which every declared source is `published` as check_sources sees it."""
+    from recon.reconcile import PUBLISHED, source_arrivals
 
-    if not candidates:
-        return set()
-    s = load_settings()
-    names = sorted(all_sources())
-    days = sorted(candidates)
-    with db.transaction() as cur:
-        cur.execute(
-            f"SELECT business_date, COUNT(DISTINCT source) FROM {s.raw_db}.ingest_runs "
-            f"WHERE step = 'publish' AND status = 'ok' AND business_date IN ({', '.join(['%s'] * len(days))}) "
-            f"AND source IN ({', '.join(['%s'] * len(names))}) GROUP BY business_date", [*days, *names])
-        return {day for day, count in cur.fetchall() if count == len(names)}
+    return {day for day in candidates if all(a.status == PUBLISHED for a in source_arrivals(day))}
 
 
 def reconcile_date(context: Mapping[str, Any]) -> date | None:
