@@ -3,6 +3,8 @@
   exactly one break that is not closed (lifecycle open, reopened, or resolved by a person while still broken) with
   the item's status as its reason, and every such break is such an item. Returns the offending items or breaks.
 #}
+-- reads several models: run by the reconcile DAG's dbt_cross_model_tests after every model is built
+{{ config(tags=['cross_model']) }}
 with unreconciled as (
     select 'transaction' as leg, recon_key as item_key, status
     from {{ ref('fct_transaction_reconciliation') }}

@@ -2,6 +2,8 @@
   fct_transaction_reconciliation and fct_payout_reconciliation show the latest as-of date processed, whatever date
   this run was for.
 #}
+-- reads several models: run by the reconcile DAG's dbt_cross_model_tests after every model is built
+{{ config(tags=['cross_model']) }}
 with shown as (
     select distinct 'fct_transaction_reconciliation' as mart, as_of_date
     from {{ ref('fct_transaction_reconciliation') }}

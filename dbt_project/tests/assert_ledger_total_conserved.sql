@@ -3,6 +3,8 @@
   (count and total amount) equal the sums over all statuses of rpt_daily_reconciliation for D, and of
   int_transaction_reconciliation. Returns one row per currency that does not add up.
 #}
+-- reads several models: run by the reconcile DAG's dbt_cross_model_tests after every model is built
+{{ config(tags=['cross_model']) }}
 with ledger as (
     select currency, count(*) as entry_count, sum(amount_minor) as amount_minor
     from {{ ref('stg_ledger__entries') }}

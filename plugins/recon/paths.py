@@ -33,6 +33,11 @@ def dbt_executable() -> Path:
     return Path(os.environ.get("RECON_DBT_EXECUTABLE", stack_dir() / "dbt-venv" / "bin" / "dbt"))
 
 
+def dbt_cosmos_executable() -> Path:
+    """What cosmos runs as dbt: a wrapper of dbt_executable() (plugins/recon/dbt_cli/dbt says why)."""
+    return Path(__file__).resolve().parent / "dbt_cli" / "dbt"
+
+
 def work_dir() -> Path:
     """Temp space for downloads and TSV files; object keys never choose a path inside it."""
     path = Path(os.environ.get("RECON_WORK_DIR", stack_dir() / "work"))

@@ -59,9 +59,27 @@ def test_reconcile_alerts_are_wired(dagbag) -> None:
     assert alert.upstream_task_ids == {"summary"} and alert.downstream_task_ids == {"release_turn"}
     assert alert.trigger_rule == "all_success"  # only after a successful run
     assert on_gate_failure in callbacks(reconcile.get_task("gate_marts"))
-    dbt_tasks = [t for t in reconcile.tasks if t.task_id.startswith("dbt")]
-    assert "dbt_cross_model_tests" in {t.task_id for t in dbt_tasks}
-    assert all(on_gate_failure in callbacks(t) for t in dbt_tasks), [t.task_id for t in dbt_tasks]
+    # the tasks that run dbt alert (the build of every model, the cross-model tests); the per-model tasks only
+    # report the build's result (a failed build leaves them upstream_failed: one alert, not one per model)
+    for task_id in ("dbt.dbt_producer_watcher", "dbt_cross_model_tests"):
+        assert on_gate_failure in callbacks(reconcile.get_task(task_id)), task_id
+
+
+def test_one_dbt_build_per_run_and_each_model_reports_after_it(dagbag) -> None:
+    """Watcher mode: one `dbt build` (the producer) through the wrapper that fixes its flags for dbt 1.7; every
+    model task is downstream of it, so a sequential executor (dag.test) can never wait on a producer that has not
+    run; the singular cross-model tests are not part of the build."""
+    from recon import paths
+
+    reconcile = dagbag.dags["reconcile_daily"]
+    producer = reconcile.get_task("dbt.dbt_producer_watcher")
+    assert producer.dbt_executable_path == str(paths.dbt_cosmos_executable())
+    assert producer.env["RECON_DBT_REAL_EXECUTABLE"] == str(paths.dbt_executable())
+    assert set(producer.exclude.split()) == {"tag:setup_only", "tag:cross_model"}
+    models = [t for t in reconcile.tasks if t.task_id.startswith("dbt.") and t is not producer]
+    assert len(models) > 20
+    assert all(producer.task_id in t.upstream_task_ids for t in models), [t.task_id for t in models]
+    assert all(t.trigger_rule == "all_success" for t in models if not t.task_id.endswith("_producer_watcher_done"))
 
 
 def test_parsing_touches_no_service(monkeypatch) -> None:
@@ -96,7 +114,7 @@ def test_reconcile_runs_daily_and_on_assets_one_at_a_time(dagbag) -> None:
     assert others <= turn.get_flat_relative_ids(upstream=False)
     assert others <= release.get_flat_relative_ids(upstream=True)
     # the dbt models read the date wait_for_turn chose (asset-triggered runs have no logical date)
-    model = next(t for t in reconcile.tasks if t.task_id == "dbt.fct_transaction_reconciliation_model_build")
+    model = reconcile.get_task("dbt.dbt_producer_watcher")
     assert model.vars == {"as_of_date": "{{ ti.xcom_pull(task_ids='wait_for_turn') }}"}
 
 

@@ -65,24 +65,46 @@ def _profile() -> Any:
 
 
 def _dbt_group() -> Any:
-    """One task per model, each a `dbt build` of the model and the tests that read only it ("cautious"
-    indirect selection: a test that reads several models waits for `dbt_cross_model_tests`)."""
+    """Cosmos's watcher mode: one `dbt build` (the producer task) builds every model with the tests that read only
+    it ("cautious" indirect selection; the singular tests that read several models wait for
+    `dbt_cross_model_tests`): one dbt start-up per run instead of one per model (about 4 s each). Then one light
+    task per model (and one per model's tests) shows that model's result, read from the producer's XCom."""
     from cosmos import DbtTaskGroup, ExecutionConfig, ProjectConfig, RenderConfig
-    from cosmos.constants import LoadMode, TestBehavior
+    from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
     project = paths.dbt_project_dir()
-    return DbtTaskGroup(
+    group = DbtTaskGroup(
         group_id="dbt",
         project_config=ProjectConfig(dbt_project_path=project, manifest_path=project / "target" / "manifest.json"),
         profile_config=_profile(),
-        execution_config=ExecutionConfig(dbt_executable_path=str(paths.dbt_executable())),
+        # the dbt of its own virtualenv, through a wrapper that puts --log-format where dbt 1.7 accepts it
+        execution_config=ExecutionConfig(execution_mode=ExecutionMode.WATCHER,
+                                         invocation_mode=InvocationMode.SUBPROCESS,
+                                         dbt_executable_path=str(paths.dbt_cosmos_executable())),
         # setup_only: views that depend on no run (rpt_pipeline_runs), made by `recon stack up`
-        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.BUILD,
-                                   exclude=["tag:setup_only"]),
+        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.AFTER_EACH,
+                                   exclude=["tag:setup_only", "tag:cross_model"]),
         operator_args={"vars": _DBT_VARS, "install_deps": False, "retries": 0,
-                       "dbt_cmd_flags": ["--indirect-selection", "cautious"],
-                       "on_failure_callback": on_gate_failure},  # a model's build or tests failed: alert
+                       "env": {"RECON_DBT_REAL_EXECUTABLE": str(paths.dbt_executable())},
+                       "dbt_cmd_flags": ["--indirect-selection", "cautious"]},
     )
+    _report_after_the_build(group)
+    return group
+
+
+def _report_after_the_build(group: Any) -> None:
+    """Cosmos starts the per-model tasks alongside the producer, as deferred sensors waiting for its XCom. A
+    sequential executor (`dag.test`, which `recon run` and the tests use) may pick a sensor first and wait forever
+    for a producer that never starts; so each reports after the build instead. A failed build leaves them
+    upstream_failed (cosmos would otherwise re-run each model alone, one dbt start-up apiece, to fail again);
+    the producer's log names the model or test that failed, and only the producer alerts (one alert per failed
+    build, not one per model)."""
+    producer = next(t for t in group if t.task_id.endswith(".dbt_producer_watcher"))
+    kept = producer.on_failure_callback  # cosmos's own (it saves the build's progress for a retry)
+    producer.on_failure_callback = [*(kept if isinstance(kept, list) else [kept] if kept else []), on_gate_failure]
+    for task in group:
+        if task is not producer and producer.task_id not in task.upstream_task_ids:
+            producer >> task
 
 
 def _cross_model_tests() -> Any:
