@@ -159,7 +159,8 @@ def test_structure_errors(tmp_path: Path) -> None:
     bad.write_bytes(VALID.encode().replace(b"BANKREF4", b"BANK\xffREF4"))
     with pytest.raises(ParseError) as err:
         list(get_parser("bai2")(get_source("bank_us"), bad, bad.name))
-    assert (err.value.line, err.value.field) == (13, "encoding") and "UTF-8" in err.value.reason
+    assert (err.value.line, err.value.field) == (13, "16 bank_reference")
+    assert "UTF-8" in err.value.reason and "0xFF" in err.value.reason
 
 
 def test_negative_detail_amount_is_refused_even_when_totals_agree(tmp_path: Path) -> None:

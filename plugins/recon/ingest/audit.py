@@ -58,8 +58,9 @@ def audit_landed(source: Source, business_date: date) -> AuditResult:
                 result.passed += 1
             else:
                 cur.execute(f"DELETE FROM {table} WHERE _file_id = %s", (row.file_id,))
-                manifest.update(cur, s, row.file_id, status="quarantined", rows_loaded=0,
-                                rows_quarantined=row.rows_read, reason=f"data quality gate failed: {gate.summary()}")
+                manifest.update(cur, s, row.file_id, status="quarantined", rows_loaded=0, rows_published=0,
+                                rows_already_present=0, rows_quarantined=row.rows_read,
+                                reason=f"data quality gate failed: {gate.summary()}")
                 result.failed += 1
                 result.rows_failed += int(row.rows_read or 0)
         result.messages.append(gate.summary())

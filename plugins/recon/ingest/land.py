@@ -1,7 +1,9 @@
 """Land: bring each input of a business date into `landing_<table>`, all or nothing per file.
 
-File sources: download (hashing) -> dedupe/correction check -> parse to TSV -> LOAD DATA LOCAL INFILE, in one
-transaction with the manifest update. Database sources: extract with a watermark -> TSV -> LOAD DATA.
+File sources: download (hashing) -> dedupe/correction check -> count its records (rows_read) -> search it for card
+numbers -> parse to TSV -> LOAD DATA LOCAL INFILE, in one transaction with the manifest update. Database sources:
+extract with a watermark -> TSV -> LOAD DATA. Every file's rows are accounted in the manifest (rows_read, and later
+rows_published + rows_quarantined: recon.ingest.accounting).
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from recon import db, paths, s3
 from recon.ingest import manifest
 from recon.ingest.tsv import TsvWritten, load_data_sql, write_tsv
 from recon.parsers.base import ParseError, convert_row
-from recon.parsers.registry import get_parser
+from recon.parsers.registry import count_records, find_card_number, get_parser
 from recon.settings import Settings, load_settings
 from recon.sources import Source
 from recon.warehouse import landing_table
@@ -32,11 +34,22 @@ class LandResult:
     landed: int = 0
     duplicates: int = 0
     quarantined: int = 0
-    rows: int = 0
+    rows: int = 0  # rows landed
+    rows_read: int = 0  # records in the files read (landed or refused by the parser or the card-number gate)
+    rows_quarantined: int = 0  # records of the files refused here
     messages: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ("files", "landed", "duplicates", "quarantined", "rows", "messages")}
+        return {k: getattr(self, k) for k in ("files", "landed", "duplicates", "quarantined", "rows", "rows_read",
+                                              "rows_quarantined", "messages")}
+
+
+@dataclass
+class _Outcome:
+    kind: str  # a LandResult counter: landed, duplicates or quarantined
+    message: str
+    rows_read: int = 0
+    rows_landed: int = 0
 
 
 def _temp_path(suffix: str) -> Path:
@@ -72,7 +85,7 @@ def land_file_source(source: Source, business_date: date, load_id: str, keys: li
             with db.transaction() as cur:
                 manifest.insert(cur, s, source=source.name, business_date=business_date, object_key=key,
                                 file_name=file_name[:255], load_id=load_id, status="quarantined",
-                                reason=f"unsafe object key: {problem}")
+                                reason=f"unsafe object key: {problem}", counts=manifest.NOT_READ)
             result.quarantined += 1
             result.messages.append(f"{key!r}: quarantined: unsafe object key: {problem}")
             continue
@@ -84,51 +97,74 @@ def land_file_source(source: Source, business_date: date, load_id: str, keys: li
         finally:
             download.path.unlink(missing_ok=True)
             tsv_path.unlink(missing_ok=True)
-        kind, message, rows = outcome
-        setattr(result, kind, getattr(result, kind) + 1)
-        result.rows += rows
-        result.messages.append(message)
-        log.info("%s (%.1fs)", message, time.monotonic() - started)
+        setattr(result, outcome.kind, getattr(result, outcome.kind) + 1)
+        result.rows += outcome.rows_landed
+        result.rows_read += outcome.rows_read
+        result.rows_quarantined += outcome.rows_read - outcome.rows_landed
+        result.messages.append(outcome.message)
+        log.info("%s (%.1fs)", outcome.message, time.monotonic() - started)
     return result
 
 
+def _parse_to_tsv(source: Source, path: Path, file_name: str, tsv_path: Path, parser: Any,
+                  rows_read: int) -> TsvWritten:
+    """The card-number gate, then the parser; raises ParseError (the file is refused whole) for either."""
+    card = find_card_number(source.format, path, file_name)
+    if card is not None:
+        raise card
+    rows = ((r.line, r.values) for r in parser(source, path, file_name))
+    tsv = write_tsv(tsv_path, source.column_names, rows)
+    if tsv.rows != rows_read:  # a record the parser skipped (or made up) would be lost without a trace
+        raise ParseError(file_name, f"the parser produced {tsv.rows} rows but the file holds {rows_read} records; "
+                         "a row would be lost or invented, so the file is refused (a parser defect: report it)")
+    return tsv
+
+
 def _land_one(s: Settings, source: Source, business_date: date, load_id: str, key: str, file_name: str,
-              download: s3.Download, tsv_path: Path, parser: Any) -> tuple[str, str, int]:
+              download: s3.Download, tsv_path: Path, parser: Any) -> _Outcome:
     with db.transaction() as cur:
         # a run that died between download and landing left a 'received' row: it no longer counts
         cur.execute(f"UPDATE {s.raw_db}.file_manifest SET status = 'abandoned', reason = 'interrupted before "
-                    "landing; handled again by a later run' WHERE source = %s AND object_key = %s AND sha256 = %s "
-                    "AND status = 'received'", (source.name, key, download.sha256))
+                    "landing; handled again by a later run', rows_read = 0, rows_published = 0, "
+                    "rows_already_present = 0, rows_quarantined = 0 WHERE source = %s AND object_key = %s "
+                    "AND sha256 = %s AND status = 'received'", (source.name, key, download.sha256))
         handled = manifest.find_handled_object(cur, s, source.name, key, download.sha256)
         if handled:
-            return "duplicates", f"{file_name}: already handled as file {handled.file_id} ({handled.status})", 0
+            return _Outcome("duplicates", f"{file_name}: already handled as file {handled.file_id} ({handled.status})")
         same = manifest.find_same_bytes(cur, s, source.name, download.sha256)
         if same:
             manifest.insert(cur, s, source=source.name, business_date=business_date, object_key=key,
                             file_name=file_name, load_id=load_id, status="duplicate", sha256=download.sha256,
                             size=download.size, duplicate_of=same.file_id,
-                            reason=f"same bytes as file {same.file_id} ({same.object_key})")
-            return "duplicates", f"{file_name}: duplicate of file {same.file_id}, not loaded again", 0
+                            reason=f"same bytes as file {same.file_id} ({same.object_key})", counts=manifest.NOT_READ)
+            return _Outcome("duplicates", f"{file_name}: duplicate of file {same.file_id}, not loaded again")
         previous = manifest.find_current_version(cur, s, source.name, business_date, file_name)
         file_id = manifest.insert(cur, s, source=source.name, business_date=business_date, object_key=key,
                                   file_name=file_name, load_id=load_id, status="received", sha256=download.sha256,
                                   size=download.size, supersedes=previous.file_id if previous else None)
+    rows_read = count_records(source.format, download.path)
     try:
-        rows = ((r.line, r.values) for r in parser(source, download.path, file_name))
-        tsv = write_tsv(tsv_path, source.column_names, rows)
+        tsv = _parse_to_tsv(source, download.path, file_name, tsv_path, parser, rows_read)
     except ParseError as exc:
         with db.transaction() as cur:
-            manifest.update(cur, s, file_id, status="quarantined", reason=str(exc), rows_loaded=0)
-        return "quarantined", f"{file_name}: quarantined: {exc}", 0
+            manifest.update(cur, s, file_id, status="quarantined", reason=str(exc), rows_read=rows_read,
+                            rows_loaded=0, rows_published=0, rows_already_present=0, rows_quarantined=rows_read)
+        return _Outcome("quarantined", f"{file_name}: quarantined: {exc}", rows_read)
     with db.transaction() as cur:
         _load_into_landing(cur, s, source, tsv, file_id, load_id)
-        manifest.update(cur, s, file_id, status="landed", rows_read=tsv.rows)
+        manifest.update(cur, s, file_id, status="landed", rows_read=rows_read)
     note = f" (correction of file {previous.file_id})" if previous else ""
-    return "landed", f"{file_name}: landed {tsv.rows} rows as file {file_id}{note}", tsv.rows
+    return _Outcome("landed", f"{file_name}: landed {tsv.rows} rows as file {file_id}{note}", rows_read, tsv.rows)
 
 
-def _extract_rows(source: Source, business_date: date, watermark: datetime | None,
-                  file_name: str) -> Iterator[tuple[int, dict[str, Any]]]:
+@dataclass
+class _Extraction:
+    rows_read: int = 0  # every row the query returned, also after a row that could not be converted
+    error: ParseError | None = None
+
+
+def _extract_rows(source: Source, business_date: date, watermark: datetime | None, file_name: str,
+                  extraction: _Extraction) -> Iterator[tuple[int, dict[str, Any]]]:
     opts = source.options
     table = opts["query_table"]
     cols = ", ".join(c.source for c in source.columns)
@@ -147,9 +183,17 @@ def _extract_rows(source: Source, business_date: date, watermark: datetime | Non
             cur.execute(sql + f" ORDER BY {source.columns[0].source}", params)
             names = [c.source for c in source.columns]
             for number, record in enumerate(cur, start=1):
+                extraction.rows_read = number
+                if extraction.error is not None:
+                    continue  # refused already: only counted, for the manifest's rows_read
                 raw = {n: (v.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, datetime) else v)
                        for n, v in zip(names, record)}
-                yield number, convert_row(source, raw, file_name, number)
+                try:
+                    row = convert_row(source, raw, file_name, number)
+                except ParseError as exc:
+                    extraction.error = exc
+                    continue
+                yield number, row
     finally:
         conn.close()
 
@@ -163,16 +207,20 @@ def land_database_source(source: Source, business_date: date, load_id: str) -> L
     name = source.options["query_table"]
     object_key = f"db:{source.options.get('connection')}/{name}?business_date={business_date}&since={watermark}"
     tsv_path = _temp_path(".tsv")
+    extraction = _Extraction()
     try:
         with db.transaction() as cur:
             file_id = manifest.insert(cur, s, source=source.name, business_date=business_date, object_key=object_key,
                                       file_name=name, load_id=load_id, status="received")
-        try:
-            tsv = write_tsv(tsv_path, source.column_names, _extract_rows(source, business_date, watermark, name))
-        except ParseError as exc:
+        tsv = write_tsv(tsv_path, source.column_names, _extract_rows(source, business_date, watermark, name,
+                                                                     extraction))
+        if extraction.error is not None:
+            read = extraction.rows_read
             with db.transaction() as cur:
-                manifest.update(cur, s, file_id, status="quarantined", reason=str(exc), rows_loaded=0)
-            return LandResult(files=1, quarantined=1, messages=[f"extraction quarantined: {exc}"])
+                manifest.update(cur, s, file_id, status="quarantined", reason=str(extraction.error), rows_read=read,
+                                rows_loaded=0, rows_published=0, rows_already_present=0, rows_quarantined=read)
+            return LandResult(files=1, quarantined=1, rows_read=read, rows_quarantined=read,
+                              messages=[f"extraction quarantined: {extraction.error}"])
         with db.transaction() as cur:
             _load_into_landing(cur, s, source, tsv, file_id, load_id)
             manifest.update(cur, s, file_id, status="landed", rows_read=tsv.rows, sha256=tsv.sha256)
@@ -180,4 +228,4 @@ def land_database_source(source: Source, business_date: date, load_id: str) -> L
         tsv_path.unlink(missing_ok=True)
     message = f"{name}: extracted {tsv.rows} rows for {business_date} (watermark {watermark}) as file {file_id}"
     log.info(message)
-    return LandResult(files=1, landed=1, rows=tsv.rows, messages=[message])
+    return LandResult(files=1, landed=1, rows=tsv.rows, rows_read=tsv.rows, messages=[message])

@@ -10,6 +10,10 @@ from recon.settings import Settings
 # received -> landed -> loaded | quarantined ; duplicate ; superseded (a correction replaced it) ;
 # abandoned (a run died before landing it; a later run handled the object again)
 ACTIVE = ("landed", "loaded")
+# Row accounting (recon.ingest.accounting): every file in a final status has rows_read = rows_published +
+# rows_already_present + rows_quarantined. Files never read (duplicates, unsafe keys, abandoned) count 0 of each.
+FINAL = ("loaded", "quarantined", "duplicate", "superseded", "abandoned")
+NOT_READ = {"rows_read": 0, "rows_published": 0, "rows_already_present": 0, "rows_quarantined": 0}
 
 
 @dataclass
@@ -34,18 +38,26 @@ def _row(values: tuple[Any, ...] | None) -> ManifestRow | None:
 
 def insert(cur: Any, s: Settings, *, source: str, business_date: date, object_key: str, file_name: str,
            load_id: str, status: str, sha256: str | None = None, size: int | None = None,
-           reason: str | None = None, duplicate_of: int | None = None, supersedes: int | None = None) -> int:
+           reason: str | None = None, duplicate_of: int | None = None, supersedes: int | None = None,
+           counts: dict[str, int] | None = None) -> int:
+    """A new manifest row; `counts` (rows_read... e.g. NOT_READ) for a row born in a final status."""
+    counts = counts or {}
+    bad = set(counts) - set(NOT_READ)
+    if bad:
+        raise ValueError(f"not manifest row counts: {bad}")
     cur.execute(
         f"INSERT INTO {s.raw_db}.file_manifest (source, business_date, object_key, file_name, sha256, size_bytes, "
-        "status, reason, load_id, duplicate_of, supersedes) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        f"status, reason, load_id, duplicate_of, supersedes{''.join(', ' + k for k in counts)}) "
+        f"VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s{', %s' * len(counts)})",
         (source, business_date, object_key, file_name, sha256, size, status, reason, load_id, duplicate_of,
-         supersedes),
+         supersedes, *counts.values()),
     )
     return int(cur.lastrowid)
 
 
 def update(cur: Any, s: Settings, file_id: int, **fields: Any) -> None:
-    allowed = {"status", "reason", "sha256", "rows_read", "rows_loaded", "rows_quarantined", "archived_key", "load_id"}
+    allowed = {"status", "reason", "sha256", "rows_read", "rows_loaded", "rows_published", "rows_already_present",
+               "rows_quarantined", "archived_key", "load_id"}
     bad = set(fields) - allowed
     if bad:
         raise ValueError(f"not manifest fields: {bad}")
@@ -56,7 +68,8 @@ def update(cur: Any, s: Settings, file_id: int, **fields: Any) -> None:
 def find_handled_object(cur: Any, s: Settings, source: str, object_key: str, sha256: str) -> ManifestRow | None:
     """This very object (key and bytes) was already handled and only its archiving is left: resume."""
     cur.execute(f"SELECT {_COLS} FROM {s.raw_db}.file_manifest WHERE source = %s AND object_key = %s "
-                "AND sha256 = %s AND archived_key IS NULL AND status <> 'abandoned' ORDER BY file_id DESC LIMIT 1", (source, object_key, sha256))
+                "AND sha256 = %s AND archived_key IS NULL AND status <> 'abandoned' ORDER BY file_id DESC LIMIT 1",
+                (source, object_key, sha256))
     return _row(cur.fetchone())
 
 

@@ -3,6 +3,7 @@ rules each Adyen `Type` must follow. Columns are matched by header, so Adyen's m
 Batch Number before the Reserved columns, newer 49-column ones, reordered ones) all read the same way."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Iterator
@@ -98,6 +99,18 @@ def check_adyen_row(row: Row) -> None:
         column, header = _NEEDS_REFERENCE[kind]
         if not row.get(column):
             raise ValueError(f"{header}: a {kind} row needs a {header}")
+
+
+# Adyen's own references are 16-digit numbers from the same space as card numbers: about 1 in 25 passes the Luhn
+# check with a card network's prefix (a real sample's Modification Reference does). So in these two columns a value
+# that is exactly 16 digits is Adyen's reference; anything else there (grouped digits, text) is searched for card
+# numbers like every other field.
+REFERENCE_COLUMNS = ("Psp Reference", "Modification Reference")
+_REFERENCE = re.compile(r"[0-9]{16}")
+
+
+def is_adyen_reference(column: str, value: str) -> bool:
+    return column in REFERENCE_COLUMNS and _REFERENCE.fullmatch(value.strip()) is not None
 
 
 def parse_adyen_settlement_csv(source: Source, path: Path, file_name: str) -> Iterator[ParsedRow]:

@@ -29,7 +29,16 @@ from bai2.parsers import (
     TransactionDetailParser,
 )
 
-from recon.parsers.base import ParsedRow, ParseError, convert_row
+from recon.parsers.base import (
+    LineTooLong,
+    ParsedRow,
+    ParseError,
+    bounded_lines,
+    convert_row,
+    not_utf8_reason,
+    raw_line_heads,
+    undecodable_byte,
+)
 from recon.sources import Source
 
 _CODES = {code.value: code for code in RecordCode}
@@ -58,16 +67,65 @@ class _LineRecords:
         self.current_record = self._records[self._index]
 
 
+def field_at(text: str, position: int, continues: str | None) -> str:
+    """Which field of a physical BAI2 line holds the character at `position` ('16 text', '03 currency'...);
+    `continues` is the code of the record an 88 line continues."""
+    code = text[:2]
+    index = text[:position].count(",") - 1  # 0: the first field after the record code
+    if code == "88":
+        return f"{continues} text (88 continuation)" if continues == "16" else f"88 continuation of {continues}"
+    if index < 0:
+        return "record code"
+    if code == "16":
+        fields = text[3:].split(",")
+        funds = fields[2].strip() if len(fields) > 2 else ""
+        extra = _AVAILABILITY_FIELDS.get(funds, 0)
+        if funds == "D" and len(fields) > 3 and fields[3].isdigit():
+            extra = 1 + 2 * min(int(fields[3]), len(fields))
+        names = ["type_code", "amount", "funds_type", *["availability"] * extra, "bank_reference",
+                 "customer_reference"]
+        return f"16 {names[index] if index < len(names) else 'text'}"
+    if code == "03":
+        return f"03 {['customer_account_number', 'currency'][index] if index < 2 else 'summary'}"
+    config = _SIMPLE_CONFIGS.get(_CODES.get(code)) if code in _CODES else None
+    if config and index < len(config):
+        return f"{code} {_field_steps(config[index])[0]}"
+    return f"{code} field {index + 1}"
+
+
+def physical_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(number, text) of every physical line, decoded leniently: bytes that are not UTF-8 become surrogates."""
+    with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+        yield from enumerate(bounded_lines(handle), start=1)
+
+
 def _physical_lines(path: Path, file_name: str) -> list[tuple[int, str]]:
-    data = path.read_bytes()
+    lines, continues = [], None
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise ParseError(file_name, f"is not valid UTF-8 text ({exc.reason})", line=line, field="encoding") from None
-    # Trailing spaces (fixed-width records padded to the physical record length) are not data; blank lines
-    # carry none either. The package's own reader strips lines the same way.
-    return [(number, raw.strip()) for number, raw in enumerate(text.splitlines(), start=1) if raw.strip()]
+        for number, raw in physical_lines(path):
+            # Trailing spaces (fixed-width records padded to the physical record length) are not data; blank lines
+            # carry none either. The package's own reader strips lines the same way.
+            text = raw.strip()
+            if not text:
+                continue
+            bad = undecodable_byte(text)
+            if bad is not None:
+                raise ParseError(file_name, not_utf8_reason(text, bad), line=number,
+                                 field=field_at(text, bad, continues))
+            continues = continues if text[:2] == "88" else text[:2]
+            lines.append((number, text))
+    except LineTooLong as exc:
+        text = exc.prefix.lstrip()
+        raise ParseError(file_name, exc.reason(), line=exc.line, field=field_at(text, len(text), continues)) from None
+    return lines
+
+
+def count_bai2_records(path: Path) -> int:
+    """The file's 16 (transaction detail) records, for the manifest's rows_read, whether or not it parses."""
+    try:
+        return sum(1 for _, text in physical_lines(path) if text.lstrip().startswith("16,"))
+    except LineTooLong:  # a line too long to read: count from the first bytes of each line
+        return sum(1 for _, head, _ in raw_line_heads(path) if head.lstrip().startswith(b"16,"))
 
 
 def _records(lines: list[tuple[int, str]], file_name: str) -> list[Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Protocol
+from typing import Any, Iterator, Protocol, TextIO
 
 from recon.currencies import normalize_currency, to_minor
 from recon.sources import Column, Source
@@ -19,6 +19,72 @@ class ParseError(Exception):
         self.file_name, self.reason, self.line, self.field = file_name, reason, line, field
         where = file_name + (f", line {line}" if line is not None else "") + (f", field {field!r}" if field else "")
         super().__init__(f"{where}: {reason}")
+
+
+# No record of any format we read comes near this; a longer line (a file without line breaks, a runaway field) is
+# refused without ever being held in memory whole.
+MAX_LINE_CHARS = 1024 * 1024
+
+
+class LineTooLong(Exception):
+    """A physical line longer than MAX_LINE_CHARS. `prefix` is its first MAX_LINE_CHARS characters."""
+
+    def __init__(self, line: int, prefix: str, limit: int):
+        super().__init__(f"line {line} is longer than {limit} characters")
+        self.line, self.prefix, self.limit = line, prefix, limit
+
+    def reason(self) -> str:
+        return (f"line {self.line} is longer than {self.limit} characters: no record of this format comes near "
+                "(a file without line breaks, or a runaway field?); it was not read further")
+
+
+def bounded_lines(handle: TextIO, limit: int = MAX_LINE_CHARS) -> Iterator[str]:
+    """The handle's physical lines (line ends kept), raising LineTooLong instead of reading a huge line whole."""
+    number = 0
+    while True:
+        line = handle.readline(limit + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > limit and not line.endswith(("\n", "\r")):
+            raise LineTooLong(number, line[:limit], limit)
+        yield line
+
+
+def raw_line_heads(path: Path, keep: int = 64, chunk: int = 1024 * 1024) -> Iterator[tuple[int, bytes, bool]]:
+    """(line number, its first `keep` bytes, whether it is blank) for every physical line, read in chunks: bounded
+    memory whatever the line lengths, for counting records of files that cannot be parsed."""
+    number, head, blank = 1, b"", True
+    with open(path, "rb") as handle:
+        while data := handle.read(chunk):
+            start = 0
+            while True:
+                end = data.find(b"\n", start)
+                piece = data[start:] if end < 0 else data[start:end]
+                if len(head) < keep:
+                    head += piece[:keep - len(head)]
+                if blank and piece.strip():
+                    blank = False
+                if end < 0:
+                    break
+                yield number, head.rstrip(b"\r"), blank
+                number, head, blank, start = number + 1, b"", True, end + 1
+    if head or not blank:
+        yield number, head.rstrip(b"\r"), blank
+
+
+def undecodable_byte(text: str) -> int | None:
+    """The first byte that was not UTF-8 in text read with errors='surrogateescape' (its index), or None."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return exc.start
+    return None
+
+
+def not_utf8_reason(text: str, index: int) -> str:
+    return (f"is not valid UTF-8: byte 0x{ord(text[index]) - 0xDC00:02X} after {text[:index][-20:]!r} "
+            "(the file must be UTF-8; was it saved as Latin-1 or Windows-1252?)")
 
 
 @dataclass

@@ -61,15 +61,32 @@ def _text_for_scan(data: bytes) -> str:
     return data.decode("latin-1")
 
 
+_EXTERNAL = re.compile(r"<!(?:DOCTYPE|ENTITY)[^>]*\b(?:SYSTEM|PUBLIC)\b", re.IGNORECASE)
+
+
+def _declaration_kind(text: str) -> str:
+    """What the declarations would do if a parser honoured them, named for the operator."""
+    if _EXTERNAL.search(text):
+        return "an external entity or DTD (XXE: it would make the parser read a local file or a URL)"
+    if re.search(r"<!ENTITY", text, re.IGNORECASE):
+        return "an entity declaration (entity expansion: nested entities are a 'billion laughs' memory bomb)"
+    return "a DOCTYPE"
+
+
+def has_declaration(data: bytes) -> bool:
+    """Whether the file declares a DOCTYPE or an entity: such a file is never given to an XML parser."""
+    return _DECLARATION.search(_text_for_scan(data)) is not None
+
+
 def _refuse_declarations(data: bytes, file_name: str) -> None:
     # Checked before any XML parser runs: an entity declaration is never expanded, not even once.
     text = _text_for_scan(data)
     found = _DECLARATION.search(text)
     if found:
         line = text[:found.start()].count("\n") + 1
-        raise ParseError(file_name, f"contains a <!{found.group(1).upper()}> declaration; DTDs and entities "
-                         "are refused (XXE / entity-expansion protection), camt.053 needs neither", line=line,
-                         field="DOCTYPE")
+        raise ParseError(file_name, f"contains a <!{found.group(1).upper()}> declaration with "
+                         f"{_declaration_kind(text[found.start():])}; DTDs and entities are refused (XXE / "
+                         "entity-expansion protection), camt.053 needs neither", line=line, field="DOCTYPE")
 
 
 def _load(path: Path, file_name: str) -> Any:
@@ -78,7 +95,11 @@ def _load(path: Path, file_name: str) -> Any:
     try:
         root = etree.fromstring(data, parser=_hardened_parser())
     except etree.XMLSyntaxError as exc:
-        raise ParseError(file_name, f"is not well-formed XML: {exc.msg}", line=exc.lineno or 1, field="XML") from None
+        # lxml's own limits (text nodes of 10 MB, nesting depth) guard memory: say so rather than "not well-formed"
+        limit = "limit" in exc.msg.lower() or "huge" in exc.msg.lower()
+        reason = (f"exceeds the XML parser's safety limits ({exc.msg})" if limit
+                  else f"is not well-formed XML: {exc.msg}")
+        raise ParseError(file_name, reason, line=exc.lineno or 1, field="XML") from None
     tree = root.getroottree()
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:  # e.g. a UTF-16 file the byte scan missed
         raise ParseError(file_name, "has a DOCTYPE; DTDs are refused (XXE / entity-expansion protection)", line=1,
@@ -200,6 +221,23 @@ def _entry_fields(entry: Any, sequence: int, file_name: str) -> dict[str, str]:
         "Ntry//RmtInf/Ustrd": _joined([_text(u) for u in entry.iterfind(".//{*}RmtInf/{*}Ustrd")]),
         "Ntry/AddtlNtryInf": _text(entry, "AddtlNtryInf"),
     }
+
+
+_NTRY_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?Ntry[\s/>]")
+
+
+def count_camt053_records(path: Path) -> int:
+    """The file's Ntry (entry) elements, for the manifest's rows_read, whether or not it parses. A file lxml may
+    read (no DOCTYPE, well-formed) is counted by element; any other by its Ntry start tags, without parsing."""
+    data = path.read_bytes()
+    if not has_declaration(data):
+        try:
+            root = etree.fromstring(data, parser=_hardened_parser())
+            return sum(1 for element in root.iter() if isinstance(element.tag, str)
+                       and etree.QName(element).localname == "Ntry")
+        except etree.XMLSyntaxError:
+            pass
+    return len(_NTRY_TAG.findall(data))
 
 
 def parse_camt053(source: Source, path: Path, file_name: str) -> Iterator[ParsedRow]:
