@@ -1,12 +1,31 @@
 """What the DAG builders share: schedule, the business date of a run, assets."""
 from __future__ import annotations
 
+import os
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Mapping
 
 from airflow.sdk import Asset, CronDataIntervalTimetable
 
-DEFAULT_ARGS = {"owner": "recon", "retries": 2, "retry_delay": timedelta(seconds=30)}
+TASK_RETRIES = 2  # a task that failed (a lost connection, an unreachable endpoint, a killed worker) runs twice more
+RETRY_DELAY_ENV = "RECON_RETRY_DELAY_SECONDS"  # default 30; the crash tests shorten it
+
+
+def retry_delay() -> timedelta:
+    """How long Airflow waits before a failed task's next try: long enough for a restarted database or S3
+    endpoint to come back."""
+    seconds = float(os.environ.get(RETRY_DELAY_ENV, "30"))
+    if seconds < 0:
+        raise ValueError(f"{RETRY_DELAY_ENV} must be >= 0, not {seconds}")
+    return timedelta(seconds=seconds)
+
+
+def default_args() -> dict[str, Any]:
+    """Read when a DAG is built (parsed), so the retry delay follows the environment of the parsing process."""
+    return {"owner": "recon", "retries": TASK_RETRIES, "retry_delay": retry_delay()}
+
+
+DEFAULT_ARGS = default_args()  # as of import (reconcile_daily's builder uses it)
 
 
 def daily_timetable(cron: str) -> CronDataIntervalTimetable:

@@ -5,7 +5,7 @@ from typing import Any
 
 from airflow.sdk import DAG, task
 
-from recon.orchestration.common import DEFAULT_ARGS, business_date, daily_timetable, staging_asset, start_datetime
+from recon.orchestration.common import business_date, daily_timetable, default_args, staging_asset, start_datetime
 from recon.orchestration.run_date import BUSINESS_DATE_KEY
 from recon.sources import Source
 
@@ -20,7 +20,9 @@ until the YAML's `expected_by` (deferred; fails naming the source, date and time
 `landing_{table}` (all or nothing per file; bad files are quarantined with file, line and field in
 `file_manifest.reason`) -> **audit** with Great Expectations -> **publish** to `src_{table}` (a re-run replaces
 the day's rows) -> **archive** objects to `processed/` or `quarantine/` -> emit the `recon_staging_{name}` asset.
-Re-running a day is safe. Source declaration: `dags/sources/{name}.yml`.
+Re-running a day is safe, also beside another run of it (a backfill): land, audit, publish and archive take the
+day's ingest lock, so the second run waits and finds the files handled. A failed task is retried twice
+(`RECON_RETRY_DELAY_SECONDS` apart). Source declaration: `dags/sources/{name}.yml`.
 """
 
 
@@ -31,8 +33,8 @@ def build_ingest_dag(source: Source) -> DAG:
         schedule=daily_timetable(source.schedule),
         start_date=start_datetime(source.start_date),
         catchup=False,
-        max_active_runs=1,  # one day at a time per source: runs never interleave their writes
-        default_args=DEFAULT_ARGS,
+        max_active_runs=1,  # one run at a time per DAG; a backfill's runs are kept apart by recon.ingest.ingest_lock
+        default_args=default_args(),  # retries=2; RECON_RETRY_DELAY_SECONDS (default 30)
         tags=["recon", "ingest", source.kind],
         doc_md=DOC.format(name=source.name, kind=source.kind, format=source.format, table=source.table,
                           description=source.description, prefix=source.s3_prefix),

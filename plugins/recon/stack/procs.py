@@ -49,6 +49,24 @@ def stop(pid_file: Path, name: str, timeout: float = 30.0, group: bool = False) 
     return True
 
 
+def kill(pid_file: Path, name: str, timeout: float = 30.0) -> bool:
+    """SIGKILL (no clean shutdown: a crash), then wait until the process is gone."""
+    pid = pid_alive(pid_file)
+    if pid is None:
+        return False
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and pid_alive(pid_file) is not None:
+        try:  # started by this process (a restart): reap it, or it lingers as a zombie that still "exists"
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.05)
+    pid_file.unlink(missing_ok=True)
+    print(f"killed {name} (pid {pid})")
+    return True
+
+
 def port_open(host: str, port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
