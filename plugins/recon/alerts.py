@@ -326,15 +326,16 @@ def read_breaks(as_of: date) -> tuple[list[Break], dict[str, int], date | None]:
     from recon.settings import load_settings
 
     table = f"{load_settings().marts_db}.fct_reconciliation_breaks"
-    lifecycles = ", ".join(f"'{x}'" for x in OPEN_LIFECYCLES)
-    with db.transaction() as cur:
+    lifecycles = ", ".join(["%s"] * len(OPEN_LIFECYCLES))  # values are bound, never pasted into the SQL
+    with db.transaction(connections.TRANSFORMER) as cur:
         cur.execute(
             "SELECT break_id, leg, reason, processor, reference, amount_minor, currency, age_days "
             f"FROM {table} WHERE priority = 'P1' AND lifecycle IN ({lifecycles}) AND opened_as_of = %s",
-            (as_of,))
+            (*OPEN_LIFECYCLES, as_of))
         new_p1 = [Break(str(i), str(leg), str(r), p, ref, int(a or 0), str(c).strip().upper(), int(age or 0))
                   for i, leg, r, p, ref, a, c, age in cur.fetchall()]
-        cur.execute(f"SELECT priority, COUNT(*) FROM {table} WHERE lifecycle IN ({lifecycles}) GROUP BY priority")
+        cur.execute(f"SELECT priority, COUNT(*) FROM {table} WHERE lifecycle IN ({lifecycles}) GROUP BY priority",
+                    OPEN_LIFECYCLES)
         open_counts = {str(p): int(n) for p, n in cur.fetchall()}
         cur.execute(f"SELECT MAX(as_of_date) FROM {table}")
         mart_as_of = cur.fetchone()[0]

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-WAREHOUSE = "recon_warehouse"
-PRODUCT_DB = "recon_product_db"
+# Each login does one job (recon.access declares their grants; docs/operations.md "Database users"):
+WAREHOUSE = "recon_warehouse"  # the loader (ingest DAGs): the loader's tables of <ns>_raw
+PRODUCT_DB = "recon_product_db"  # the loader too, reading the product ledger (<ns>_product)
+TRANSFORMER = "recon_transformer"  # dbt, the reconcile DAG and its gates: builds <ns> and <ns>_marts
 S3 = "recon_s3"
-CONNECTION_IDS = (WAREHOUSE, PRODUCT_DB, S3)
+CONNECTION_IDS = (WAREHOUSE, PRODUCT_DB, TRANSFORMER, S3)
 # Optional: the chat webhook alerts are posted to (recon.alerts). Not in CONNECTION_IDS, which lists what the
 # pipeline cannot run without: with no such connection, alerts are simply off.
 ALERTS_WEBHOOK = "recon_alerts_webhook"
@@ -74,3 +76,9 @@ def get_conn(conn_id: str) -> ConnInfo:
         ) from exc
     return ConnInfo(conn_id, conn.conn_type or "", conn.host, conn.port, conn.login, conn.password, conn.schema,
                     dict(conn.extra_dejson or {}))
+
+
+def run_log_connection(dag_id: str) -> str:
+    """Which login writes a task's run figures (pipeline_runs): the ingest DAGs' tasks run as the loader, every
+    other recon DAG's (reconcile_daily) as the transformer."""
+    return WAREHOUSE if dag_id.startswith("ingest_") else TRANSFORMER

@@ -10,7 +10,7 @@ from typing import Any
 
 import pymysql
 
-from recon import arrival, db
+from recon import arrival, connections, db
 from recon.settings import Settings, load_settings
 from recon.sources import Source, all_sources
 
@@ -96,20 +96,14 @@ def source_arrivals(day: date) -> list[SourceArrival]:
     """Every declared source's state for `day`, read from ingest_runs, file_manifest and the src_ tables."""
     s = load_settings()
     checked_at = datetime.now(timezone.utc).replace(tzinfo=None)  # DATETIME columns hold UTC
-    with db.transaction() as cur:
+    with db.transaction(connections.TRANSFORMER) as cur:
         return [_arrival(cur, s, source, day, checked_at) for _, source in sorted(all_sources().items())]
 
 
 def save_source_arrivals(day: date, rows: list[SourceArrival]) -> None:
     """Replace the date's rows: a re-run of reconcile_daily records what it found this time."""
-    s = load_settings()
-    conn = db.connect(autocommit=True)
-    try:  # DDL commits implicitly: run it apart from the rows' transaction
-        with conn.cursor() as cur:
-            create_source_arrivals_table(cur, s)  # a warehouse set up before this table existed gets it here
-    finally:
-        conn.close()
-    with db.transaction() as cur:
+    s = load_settings()  # the table is made by the setup (recon stack up): the transformer may not run DDL
+    with db.transaction(connections.TRANSFORMER) as cur:
         cur.execute(f"DELETE FROM {s.raw_db}.source_arrivals WHERE as_of_date = %s", (day,))
         cur.executemany(f"INSERT INTO {s.raw_db}.source_arrivals (as_of_date, source, kind, role, status, arrival, "
                         "expected_by, first_received_at, files, rows_published, detail, checked_at) VALUES "
@@ -132,7 +126,7 @@ def source_status(day: date) -> dict[str, str]:
 def latest_processed_as_of_date() -> date | None:
     """max(as_of_date) of rpt_reconciliation_runs; None before the first reconcile run."""
     marts = load_settings().marts_db
-    conn = db.connect(autocommit=True, database="")
+    conn = db.connect(connections.TRANSFORMER, autocommit=True, database="")
     try:
         with conn.cursor() as cur:
             cur.execute(f"SELECT MAX(as_of_date) FROM {marts}.rpt_reconciliation_runs")

@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from recon import db
+from recon import connections, db
 from recon.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def _now() -> datetime:
 
 def current() -> Lease:
     s = load_settings()
-    with db.transaction() as cur:
+    with db.transaction(connections.TRANSFORMER) as cur:
         cur.execute(f"SELECT holder, business_date, acquired_at FROM {s.raw_db}.reconcile_lock WHERE lock_name = %s",
                     (LOCK_NAME,))
         holder, day, at = cur.fetchone()
@@ -67,7 +67,7 @@ def acquire(holder: str, business_date: date) -> Lease | None:
     """Take the lease for `holder`; None when it is taken, else the lease it replaced (to log a take-over).
     The row lock (SELECT ... FOR UPDATE) makes two runs asking at once see one another."""
     s = load_settings()
-    with db.transaction() as cur:
+    with db.transaction(connections.TRANSFORMER) as cur:
         cur.execute(f"SELECT holder, business_date, acquired_at FROM {s.raw_db}.reconcile_lock "
                     "WHERE lock_name = %s FOR UPDATE", (LOCK_NAME,))
         other, other_day, at = cur.fetchone()
@@ -86,7 +86,7 @@ def release(holder: str | None = None) -> bool:
     """Give the lease back; with a holder, only if that run holds it (a late teardown never frees another run's
     lease). Without one (the CLI's --release), whoever holds it. True when something was released."""
     s = load_settings()
-    with db.transaction() as cur:
+    with db.transaction(connections.TRANSFORMER) as cur:
         where, params = "lock_name = %s AND holder IS NOT NULL", [LOCK_NAME]
         if holder is not None:
             where += " AND holder = %s"

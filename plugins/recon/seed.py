@@ -9,6 +9,7 @@ from pathlib import Path
 
 from recon import connections, db, paths, s3
 from recon.settings import load_settings
+from recon.stack.config import admin_login
 
 _DAY_FILE = re.compile(r"ledger_changes_(\d{4}-\d{2}-\d{2})\.csv$")
 
@@ -23,7 +24,9 @@ def seed_ledger(data_dir: Path, day: date) -> int:
     if not path.exists():
         return 0
     settings = load_settings()
-    with db.transaction(connections.PRODUCT_DB) as cur:
+    # the product application writes its own ledger: on the local stack the setup's admin login plays it (the
+    # pipeline's loader may only read the product database)
+    with db.transaction(connections.PRODUCT_DB, login=admin_login()) as cur:
         # REPLACE: a later day's row for an entry is its new version (a void, a correction)
         return cur.execute(
             f"LOAD DATA LOCAL INFILE %s REPLACE INTO TABLE {settings.product_db}.ledger_entries "

@@ -13,7 +13,7 @@ import yaml
 from recon import paths
 from recon.arrival import (DEFAULT_EXPECTED_BY, DEFAULT_POKE_INTERVAL_SECONDS, POKE_INTERVAL_RANGE, ExpectedBy,
                            parse_expected_by)
-from recon.settings import check_identifier
+from recon.settings import InvalidIdentifier, check_connection_id, check_identifier
 
 COLUMN_TYPES = {"string", "currency", "money", "integer", "timestamp", "date"}
 KINDS = {"file", "database"}
@@ -85,16 +85,69 @@ class Source:
         raise KeyError(name)
 
 
-def _parse_column(raw: dict[str, Any], where: str) -> Column:
-    name = check_identifier(str(raw.get("name", "")), f"column name in {where}")
+def _identifier(value: Any, where: str, key: str) -> str:
+    """A name the loader pastes into SQL text (table, column): the strict pattern, or an error naming file and key."""
+    try:
+        return check_identifier(value, key)
+    except InvalidIdentifier as exc:
+        raise SourceConfigError(f"{where}: {key}: {exc}") from None
+
+
+def _whole_number(value: Any, where: str, key: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise SourceConfigError(f"{where}: {key} must be a whole number from {low} to {high}, got {value!r}")
+    return value
+
+
+def _parse_column(raw: Any, where: str, index: int, kind: str) -> Column:
+    key = f"columns[{index}]"
+    if not isinstance(raw, dict):
+        raise SourceConfigError(f"{where}: {key} must be a mapping (name, type, ...), got {raw!r}")
+    name = _identifier(raw.get("name", ""), where, f"{key}.name")
     ctype = raw.get("type", "string")
     if ctype not in COLUMN_TYPES:
         raise SourceConfigError(f"{where}: column {name}: type {ctype!r} is not one of {sorted(COLUMN_TYPES)}")
     if ctype == "money" and not raw.get("currency_from"):
-        raise SourceConfigError(f"{where}: column {name}: a money column needs currency_from")
-    return Column(name=name, type=ctype, source=str(raw.get("from", name)), required=bool(raw.get("required", True)),
-                  nullable=bool(raw.get("nullable", False)), length=int(raw.get("length", 64)),
-                  currency_from=raw.get("currency_from"))
+        raise SourceConfigError(f"{where}: {key}.currency_from: column {name} is money and needs the column "
+                                "holding its currency")
+    currency_from = raw.get("currency_from")
+    if currency_from is not None:
+        currency_from = _identifier(currency_from, where, f"{key}.currency_from")
+    # a file source's `from` is a header of the file (any text, never SQL); a database source's is a column of the
+    # queried table, pasted into the extraction's SELECT
+    source = raw.get("from", name)
+    source = _identifier(source, where, f"{key}.from") if kind == "database" else str(source)
+    return Column(name=name, type=ctype, source=source, required=bool(raw.get("required", True)),
+                  nullable=bool(raw.get("nullable", False)),
+                  length=_whole_number(raw.get("length", 64), where, f"{key}.length", 1, 16383),
+                  currency_from=currency_from)
+
+
+def _check_database_options(options: dict[str, Any], columns: tuple[Column, ...], where: str) -> None:
+    """A database source's extraction: the connection id and every name that goes into its SQL, refused at load
+    time with the file and key (never pasted into SQL unchecked)."""
+    try:
+        check_connection_id(options.get("connection", "recon_product_db"), "connection id")
+    except InvalidIdentifier as exc:
+        raise SourceConfigError(f"{where}: options.connection: {exc}") from None
+    names = {c.name for c in columns}
+    for key in ("query_table", "business_time_column", "watermark_column"):
+        if key not in options:
+            raise SourceConfigError(f"{where}: a database source needs options.{key}")
+        value = _identifier(options[key], where, f"options.{key}")
+        if key != "query_table" and value not in names:
+            raise SourceConfigError(f"{where}: options.{key} {value!r} is not one of the columns {sorted(names)}")
+
+
+def _check_expectations(expectations: Any, where: str) -> tuple[dict[str, Any], ...]:
+    if not isinstance(expectations, (list, tuple)):
+        raise SourceConfigError(f"{where}: expectations must be a list, got {type(expectations).__name__}")
+    for index, spec in enumerate(expectations):
+        if not isinstance(spec, dict) or not isinstance(spec.get("type"), str):
+            raise SourceConfigError(f"{where}: expectations[{index}] must be a mapping with a type")
+        if "column" in spec:
+            _identifier(spec["column"], where, f"expectations[{index}].column")
+    return tuple(expectations)
 
 
 _INT_OPTIONS = ("amount_tolerance_minor", "bank_grace_days", "value_date_window_days")
@@ -150,12 +203,14 @@ def load_source(path: Path) -> Source:
     for key in ("name", "kind", "format", "table", "columns"):
         if key not in raw:
             raise SourceConfigError(f"{where}: missing required key {key!r}")
-    name = check_identifier(str(raw["name"]), f"source name in {where}")
+    name = _identifier(raw["name"], where, "name")
     if path.stem != name:
         raise SourceConfigError(f"{where}: the file must be named after the source ({name}.yml)")
     if raw["kind"] not in KINDS:
         raise SourceConfigError(f"{where}: kind {raw['kind']!r} is not one of {sorted(KINDS)}")
-    columns = tuple(_parse_column(c, where) for c in raw["columns"])
+    if not isinstance(raw["columns"], list):
+        raise SourceConfigError(f"{where}: columns must be a list")
+    columns = tuple(_parse_column(c, where, i, raw["kind"]) for i, c in enumerate(raw["columns"]))
     names = {c.name for c in columns}
     for col in columns:
         if col.currency_from and col.currency_from not in names:
@@ -168,22 +223,32 @@ def load_source(path: Path) -> Source:
     unknown = set(raw) - known
     if unknown:
         raise SourceConfigError(f"{where}: unknown keys {sorted(unknown)} (known: {sorted(known)})")
-    _check_options(dict(raw.get("options") or {}), where)
+    options = raw.get("options") or {}
+    if not isinstance(options, dict):
+        raise SourceConfigError(f"{where}: options must be a mapping")
+    _check_options(options, where)
     expected_by, poke_interval = _arrival(raw, raw["kind"], where)
+    if raw["kind"] == "database":
+        _check_database_options(options, columns, where)
+    elif "connection" in options or "query_table" in options:
+        raise SourceConfigError(f"{where}: options.connection and options.query_table apply to database sources only")
+    table = _identifier(raw["table"], where, "table")
+    expectations = _check_expectations(raw.get("expectations") or (), where)
+    grace_days = _whole_number(raw.get("grace_days", 3), where, "grace_days", 0, 366)
     start = raw.get("start_date", date(2026, 1, 1))
     return Source(
         name=name,
         description=str(raw.get("description", "")),
         kind=raw["kind"],
         format=str(raw["format"]),
-        table=check_identifier(str(raw["table"]), f"table in {where}"),
+        table=table,
         columns=columns,
         s3_prefix=prefix,
         schedule=str(raw.get("schedule", "0 0 * * *")),
         start_date=start if isinstance(start, date) else date.fromisoformat(str(start)),
-        grace_days=int(raw.get("grace_days", 3)),
-        expectations=tuple(raw.get("expectations") or ()),
-        options=dict(raw.get("options") or {}),
+        grace_days=grace_days,
+        expectations=expectations,
+        options=dict(options),
         path=path,
         expected_by=expected_by,
         poke_interval_seconds=poke_interval,

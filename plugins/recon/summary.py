@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pymysql
 
-from recon import db
+from recon import connections, db
 from recon.reconcile import latest_processed_as_of_date
 from recon.settings import load_settings
 
@@ -21,7 +21,7 @@ def summary_rows(as_of: date | None = None) -> tuple[date | None, list[Row]]:
         as_of = latest_processed_as_of_date()
         if as_of is None:
             return None, []
-    with db.transaction() as cur:
+    with db.transaction(connections.TRANSFORMER) as cur:
         cur.execute(
             "SELECT leg, source, currency, status, SUM(item_count), "
             "SUM(CASE WHEN leg = 'transaction' THEN ledger_amount_minor "
@@ -72,7 +72,7 @@ AGE_BUCKETS = ("0-1", "2-3", "4-7", "8-30", ">30")
 
 def break_rows(as_of: date) -> list[BreakRow]:
     s = load_settings()
-    with db.transaction() as cur:
+    with db.transaction(connections.TRANSFORMER) as cur:
         cur.execute(
             f"SELECT lifecycle, priority, age_bucket, SUM(break_count) FROM {s.marts_db}.rpt_break_aging "
             "WHERE as_of_date = %s GROUP BY lifecycle, priority, age_bucket", (as_of,))
@@ -107,7 +107,7 @@ def arrival_rows(as_of: date) -> list[ArrivalRow]:
     """rpt_source_arrivals for the date; empty for a date reconciled before that mart existed."""
     s = load_settings()
     try:
-        with db.transaction() as cur:
+        with db.transaction(connections.TRANSFORMER) as cur:
             cur.execute("SELECT source, role, status, expected_by FROM "
                         f"{s.marts_db}.rpt_source_arrivals WHERE as_of_date = %s ORDER BY source", (as_of,))
             return [(src, role, st, exp) for src, role, st, exp in cur.fetchall()]

@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from recon import db
+from recon import connections, db
 from recon.gates.marts import state_as_of_sql
 from recon.settings import load_settings
 
@@ -63,7 +63,7 @@ def load_payout_truth(data_dir: Path, as_of: date) -> dict[Key, tuple[str, ...]]
 
 def mart_state(as_of: date) -> dict[Key, tuple[str, ...]]:
     s = load_settings()
-    with db.transaction() as cur:
+    with db.transaction(connections.TRANSFORMER) as cur:
         cur.execute("SELECT ledger_entry_id, processor_line_id, status, payout_status, payout_reference, "
                     f"is_fully_reconciled FROM ({state_as_of_sql(s, as_of)}) state")
         return {_transaction_key(l, p): (st, ps, _text(ref), _text(full))
@@ -72,7 +72,7 @@ def mart_state(as_of: date) -> dict[Key, tuple[str, ...]]:
 
 def payout_mart_state(as_of: date) -> dict[Key, tuple[str, ...]]:
     s = load_settings()
-    with db.transaction() as cur:
+    with db.transaction(connections.TRANSFORMER) as cur:
         cur.execute("SELECT processor, payout_reference, currency, bank_source, bank_reference, status, "
                     "expected_amount_minor, bank_amount_minor FROM "
                     f"({state_as_of_sql(s, as_of, 'fct_payout_reconciliation')}) state")

@@ -2,7 +2,9 @@
 the source YAML). Idempotent: safe to run on every start."""
 from __future__ import annotations
 
-from recon import db
+from typing import Any
+
+from recon import connections, db
 from recon.breaks.resolutions import create_table as create_resolutions_table
 from recon.ops.tables import create_tables as create_run_figures_tables
 from recon.reconcile import create_source_arrivals_table
@@ -22,6 +24,8 @@ CREATE TABLE IF NOT EXISTS {raw}.file_manifest (
   rows_read BIGINT NULL,
   rows_loaded BIGINT NULL,
   rows_quarantined BIGINT NULL,
+  rows_published BIGINT NULL,
+  rows_already_present BIGINT NULL,
   status VARCHAR(16) NOT NULL,
   reason TEXT NULL,
   load_id VARCHAR(64) NOT NULL,
@@ -34,6 +38,15 @@ CREATE TABLE IF NOT EXISTS {raw}.file_manifest (
   KEY ix_manifest_sha (source, sha256)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4
 """
+
+# Columns added after the first release: a stack made earlier gets them on its next start. (Checked in
+# information_schema: MySQL 8.4, the docker-compose database, has no ADD COLUMN IF NOT EXISTS.)
+ADDED_COLUMNS = {
+    "file_manifest": {
+        "rows_published": "BIGINT NULL AFTER rows_quarantined",
+        "rows_already_present": "BIGINT NULL AFTER rows_published",
+    },
+}
 
 RUNS_DDL = """
 CREATE TABLE IF NOT EXISTS {raw}.ingest_runs (
@@ -126,6 +139,16 @@ def src_ddl(settings: Settings, source: Source) -> str:
             f"  KEY ix_src_business_date (business_date),\n  {key}\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4")
 
 
+def add_missing_columns(cur: Any, settings: Settings) -> None:
+    for table, columns in ADDED_COLUMNS.items():
+        cur.execute("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
+                    (settings.raw_db, table))
+        present = {row[0] for row in cur.fetchall()}
+        for name, definition in columns.items():
+            if name not in present:
+                cur.execute(f"ALTER TABLE {settings.raw_db}.{table} ADD COLUMN {name} {definition}")
+
+
 def init_warehouse(settings: Settings | None = None, sources: dict[str, Source] | None = None) -> None:
     settings = settings or load_settings()
     sources = all_sources() if sources is None else sources
@@ -136,6 +159,7 @@ def init_warehouse(settings: Settings | None = None, sources: dict[str, Source] 
                 cur.execute(f"CREATE DATABASE IF NOT EXISTS {name} CHARACTER SET utf8mb4")
             for ddl in (MANIFEST_DDL, RUNS_DDL, WATERMARK_DDL):
                 cur.execute(ddl.format(raw=settings.raw_db))
+            add_missing_columns(cur, settings)
             # a mirror of the YAMLs, rebuilt every time (so a new setting never needs a migration)
             cur.execute(f"DROP TABLE IF EXISTS {settings.raw_db}.source_settings")
             cur.execute(SOURCE_SETTINGS_DDL.format(raw=settings.raw_db))
@@ -156,7 +180,7 @@ def mirror_source_settings(settings: Settings | None = None, sources: dict[str, 
     the one place they are set. reconcile_daily calls this before dbt, so an edited YAML counts from the next run."""
     settings = settings or load_settings()
     sources = all_sources() if sources is None else sources
-    with db.transaction() as cur:
+    with db.transaction(connections.TRANSFORMER) as cur:  # reconcile_daily's check_sources; the setup as admin
         cur.execute(f"DELETE FROM {settings.raw_db}.source_settings")
         for source in sources.values():
             cur.execute(

@@ -14,6 +14,7 @@ import pytest
 
 from recon import db, generator, summary, truth
 from recon.settings import load_settings
+from recon.stack.config import admin_login
 
 from e2e_data import DAYS
 
@@ -51,7 +52,7 @@ def test_daily_report_counts_equal_the_ground_truth(five_days: Path) -> None:
 
 def test_fct_shows_the_latest_as_of_date(five_days: Path) -> None:
     marts = load_settings().marts_db
-    with db.transaction() as cur:
+    with db.transaction(login=admin_login()) as cur:
         for mart in ("fct_transaction_reconciliation", "fct_payout_reconciliation"):
             cur.execute(f"SELECT DISTINCT as_of_date FROM {marts}.{mart}")
             assert [r[0] for r in cur.fetchall()] == [DAYS[-1]]

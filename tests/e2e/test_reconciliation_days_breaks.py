@@ -34,6 +34,7 @@ from e2e_data import DAYS, EXTRA_DAY
 from recon import cli, db, runner, seed
 from recon.currencies import EXPONENTS
 from recon.settings import load_settings
+from recon.stack.config import admin_login
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
@@ -87,7 +88,7 @@ def _item_identities() -> dict[str, Item]:
     """break item_key (the item's recon_key) -> the truth's identity of the item, from the items' change logs."""
     marts = load_settings().marts_db
     out: dict[str, Item] = {}
-    with db.transaction() as cur:
+    with db.transaction(login=admin_login()) as cur:
         cur.execute(f"SELECT DISTINCT recon_key, ledger_entry_id, processor_line_id "
                     f"FROM {marts}.fct_transaction_reconciliation_history")
         for key, entry, line in cur.fetchall():
@@ -103,7 +104,7 @@ def _mart_breaks_as_of(day: date) -> dict[str, tuple[str, str, str, int]]:
     """break_id -> (leg, item_key, reason, amount) of the breaks open as of `day`, from the break change log."""
     marts = load_settings().marts_db
     hist = f"{marts}.fct_reconciliation_breaks_history"
-    with db.transaction() as cur:
+    with db.transaction(login=admin_login()) as cur:
         cur.execute(f"SELECT h.break_id, h.leg, h.item_key, h.reason, h.amount_minor FROM {hist} h "
                     f"JOIN (SELECT break_id, MAX(as_of_date) AS d FROM {hist} WHERE as_of_date <= %s "
                     "GROUP BY break_id) last ON last.break_id = h.break_id AND last.d = h.as_of_date "
@@ -113,7 +114,7 @@ def _mart_breaks_as_of(day: date) -> dict[str, tuple[str, str, str, int]]:
 
 def _fct_breaks() -> dict[str, dict]:
     marts = load_settings().marts_db
-    with db.transaction() as cur:
+    with db.transaction(login=admin_login()) as cur:
         cur.execute(f"SELECT * FROM {marts}.fct_reconciliation_breaks")
         names = [c[0] for c in cur.description]
         return {row[names.index("break_id")]: dict(zip(names, row)) for row in cur.fetchall()}
@@ -213,7 +214,7 @@ def _resolve(break_id: str, reason: str, capsys) -> tuple[int, str]:
 
 
 def _resolution_count() -> int:
-    with db.transaction() as cur:
+    with db.transaction(login=admin_login()) as cur:
         cur.execute(f"SELECT COUNT(*) FROM {load_settings().raw_db}.break_resolutions")
         return int(cur.fetchone()[0])
 
@@ -283,7 +284,7 @@ def test_resolutions_audit_trail_and_reopening_on_a_sixth_day(five_days: Path, c
     for statement in (f"UPDATE {raw}.break_resolutions SET note = 'changed'",
                       f"DELETE FROM {raw}.break_resolutions"):
         with pytest.raises(pymysql.err.OperationalError, match="append-only"):
-            with db.transaction() as cur:
+            with db.transaction(login=admin_login()) as cur:
                 cur.execute(statement)
     assert _resolution_count() == 3
 

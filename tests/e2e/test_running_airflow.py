@@ -15,7 +15,6 @@ first through dag.test):
 - headless Chromium logs in and takes screenshots of the DAG list, two grids and the backfill dialog."""
 from __future__ import annotations
 
-import hashlib
 import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -29,6 +28,7 @@ from recon.sources import all_sources
 
 from e2e_airflow import HOME, AirflowAPI, Run, recon
 from e2e_data import DAYS, EXTRA_DAY
+from mart_checksums import mart_checksums
 
 pytestmark = pytest.mark.e2e
 
@@ -37,9 +37,6 @@ RERUN_DAY = DAYS[1]  # an earlier date than the latest: re-running it must not c
 LATE_DAY = EXTRA_DAY + timedelta(days=1)  # no data generated: stripe's file never came
 INGEST_DAGS = [f"ingest_{name}" for name in sorted(all_sources())]
 RECONCILE = "reconcile_daily"
-MARTS = ["fct_transaction_reconciliation", "fct_transaction_reconciliation_history", "fct_payout_reconciliation",
-         "fct_payout_reconciliation_history", "rpt_daily_reconciliation", "rpt_reconciliation_runs",
-         "fct_reconciliation_breaks", "fct_reconciliation_breaks_history", "rpt_break_aging"]
 
 
 @pytest.fixture(scope="module")
@@ -55,22 +52,6 @@ def running_airflow(five_days: Path) -> AirflowAPI:
         yield api
     finally:
         print(recon("airflow", "down"))
-
-
-def _checksum(table: str) -> str:
-    """Every column but the run timestamp, every row, in a stable order."""
-    marts = load_settings().marts_db
-    with db.transaction() as cur:
-        cur.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
-                    "AND column_name <> 'processed_at' ORDER BY ordinal_position", (marts, table))
-        cols = ", ".join(f"`{c[0]}`" for c in cur.fetchall())
-        cur.execute(f"SELECT {cols} FROM {marts}.{table}")
-        rows = sorted((tuple(row) for row in cur.fetchall()), key=repr)
-    return hashlib.sha256(repr(rows).encode()).hexdigest() + f" ({len(rows)} rows)"
-
-
-def _marts() -> dict[str, str]:
-    return {table: _checksum(table) for table in MARTS}
 
 
 def _parse(ts: str | None) -> datetime:
@@ -95,7 +76,7 @@ def _lock_windows(api: AirflowAPI, runs: list[Run]) -> list[tuple[datetime, date
 def test_a_three_day_backfill_through_the_rest_api_changes_nothing_and_matches_the_ground_truth(
         running_airflow: AirflowAPI, five_days: Path) -> None:
     api = running_airflow
-    before, latest = _marts(), latest_processed_as_of_date()
+    before, latest = mart_checksums(), latest_processed_as_of_date()
     for dag_id in INGEST_DAGS:
         api.set_paused(dag_id, False)
         api.backfill(dag_id, BACKFILL_DAYS[0], BACKFILL_DAYS[-1], max_active_runs=1)
@@ -114,7 +95,7 @@ def test_a_three_day_backfill_through_the_rest_api_changes_nothing_and_matches_t
     windows = _lock_windows(api, runs)
     for (_, end, first), (start, _, second) in zip(windows, windows[1:]):
         assert end <= start, f"{first} and {second} worked at the same time"
-    assert _marts() == before  # re-running earlier dates: not one row changed, the latest date still shows
+    assert mart_checksums() == before  # re-running earlier dates: not one row changed, the latest date still shows
     assert latest_processed_as_of_date() == latest
     for day in BACKFILL_DAYS:
         result = truth.compare(five_days, day)
@@ -124,7 +105,7 @@ def test_a_three_day_backfill_through_the_rest_api_changes_nothing_and_matches_t
 def test_clearing_a_days_ingest_runs_reconciles_it_by_the_asset_trigger_and_changes_nothing(
         running_airflow: AirflowAPI, five_days: Path) -> None:
     api = running_airflow
-    before, latest = _marts(), latest_processed_as_of_date()
+    before, latest = mart_checksums(), latest_processed_as_of_date()
     for dag_id in INGEST_DAGS:  # what the UI's Clear on each day-2 run does
         api.clear_run(dag_id, next(r for r in api.runs(dag_id) if r.logical_date[:10] == str(RERUN_DAY)).run_id)
     for dag_id in INGEST_DAGS:
@@ -136,7 +117,7 @@ def test_clearing_a_days_ingest_runs_reconciles_it_by_the_asset_trigger_and_chan
     # ... its events name the dates: every event since the last asset-triggered run counts (the backfill's days
     # 1-3 too, published while reconcile_daily was paused), and it takes the latest one every source published
     assert api.xcom(RECONCILE, runs[0].run_id, "wait_for_turn") == str(BACKFILL_DAYS[-1])
-    assert _marts() == before
+    assert mart_checksums() == before
     assert latest_processed_as_of_date() == latest
     assert truth.compare(five_days, RERUN_DAY).ok
 

@@ -3,8 +3,8 @@ points at it), a hand-written breaks mart on the private MariaDB stands in for f
 the posted JSON (counts, amounts per currency, top breaks, link), the retry on a 500, the final failure, the gate
 failure message, and the on_failure_callback inside a real Airflow run.
 
-The mart is created in a namespace of this test's own (`<ns>_alerts`, so `<ns>_alerts_marts`), dropped afterwards:
-it can never replace the real mart dbt builds in `<ns>_marts`."""
+The mart is created in a namespace of this test's own (`<ns>_alerts`, so `<ns>_alerts_marts`, with its own users),
+dropped afterwards: it can never replace the real mart dbt builds in `<ns>_marts`."""
 from __future__ import annotations
 
 import hashlib
@@ -23,6 +23,7 @@ import pytest
 
 from recon import alerts, db
 from recon.settings import load_settings
+from recon.stack.config import admin_login
 
 pytestmark = pytest.mark.integration
 
@@ -65,16 +66,41 @@ DDL = """CREATE TABLE {table} (
   resolved_at DATETIME, PRIMARY KEY (break_id))"""
 
 
+@pytest.fixture(scope="module")
+def alerts_namespace(stack: None) -> Iterator[str]:
+    """This module's own namespace, set up like any other (`recon stack init`: databases, tables and users), so the
+    alerts read its mart through its own transformer user, as in a real run; dropped with its users afterwards."""
+    from recon.stack import manager
+    from recon.stack.config import stack_environment
+
+    namespace = f"{load_settings().namespace}_alerts"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("RECON_NAMESPACE", namespace)
+        for key, value in stack_environment().items():  # the connections of the namespace's users
+            if key.startswith(("AIRFLOW_CONN_RECON_", "RECON_TRANSFORMER_", "RECON_ANALYST_USER")):
+                env.setenv(key, value)
+        manager.init()
+        settings = load_settings()
+        try:
+            yield namespace
+        finally:
+            with db.transaction(login=admin_login()) as cur:
+                for database in (settings.raw_db, settings.dbt_db, settings.marts_db, settings.product_db):
+                    cur.execute(f"DROP DATABASE IF EXISTS {database}")
+                for user in (settings.loader_user, settings.transformer_user, settings.analyst_user):
+                    for host in ("%", "localhost"):
+                        cur.execute("DROP USER IF EXISTS %s@%s", (user, host))
+
+
 @pytest.fixture()
-def breaks_mart(stack: None, monkeypatch) -> Iterator[str]:
-    monkeypatch.setenv("RECON_NAMESPACE", f"{load_settings().namespace}_alerts")
+def breaks_mart(alerts_namespace: str) -> Iterator[str]:
     marts = load_settings().marts_db
     table = f"{marts}.fct_reconciliation_breaks"
     rows = [(D, bid(name), leg, f"item:{name}", reason, "ledger", processor, ref, None, opened, amount, currency,
              opened, opened, D, None if lifecycle in ("open", "reopened") else D, age, "0-1", priority, lifecycle,
              2 if lifecycle == "reopened" else 1)
             for name, leg, reason, processor, ref, amount, currency, opened, age, priority, lifecycle in BREAKS]
-    with db.transaction() as cur:
+    with db.transaction(login=admin_login()) as cur:
         cur.execute(f"CREATE DATABASE IF NOT EXISTS {marts}")
         cur.execute(f"DROP TABLE IF EXISTS {table}")
         cur.execute(DDL.format(table=table))
@@ -84,8 +110,8 @@ def breaks_mart(stack: None, monkeypatch) -> Iterator[str]:
             "last_seen_as_of, closed_as_of, age_days, age_bucket, priority, lifecycle, times_opened) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)", rows)
     yield table
-    with db.transaction() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {marts}")
+    with db.transaction(login=admin_login()) as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 @dataclass

@@ -11,11 +11,11 @@ import pytest
 from recon import access, db
 from recon.settings import Settings, load_settings
 from recon.stack import manager, mariadb
-from recon.stack.config import load_stack_config, local_analyst_password
+from recon.stack.config import admin_login, load_stack_config, local_analyst_password
 
 pytestmark = pytest.mark.integration
 
-PROBE = "zz_analyst_probe"  # a small table per database, made by the stack's main user, dropped afterwards
+PROBE = "zz_analyst_probe"  # a small table per database, made by the admin login, dropped afterwards
 # 1142 table command denied, 1044 database access denied, 1143 column denied, 1227 needs a global privilege
 DENIED = {1142, 1044, 1143, 1227}
 
@@ -27,7 +27,7 @@ def _analyst(database: str | None = None) -> pymysql.Connection:
 
 
 def _main_user(sql: str) -> list[tuple]:
-    conn = db.connect(autocommit=True, database="")
+    conn = db.connect(autocommit=True, database="", login=admin_login())
     try:
         with conn.cursor() as cur:
             cur.execute(sql)

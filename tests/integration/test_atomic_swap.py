@@ -19,6 +19,7 @@ import pytest
 
 from recon import db, dbt
 from recon.settings import load_settings
+from recon.stack.config import admin_login
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +41,7 @@ class Poller(threading.Thread):
         self._done = threading.Event()
 
     def run(self) -> None:
-        conn = db.connect(autocommit=True)
+        conn = db.connect(autocommit=True, login=admin_login())
         try:
             with conn.cursor() as cur:
                 while not self._done.is_set():
@@ -69,7 +70,7 @@ class Poller(threading.Thread):
 
 
 def _exec(*statements: str) -> list[tuple]:
-    conn = db.connect(autocommit=True)
+    conn = db.connect(autocommit=True, login=admin_login())
     try:
         with conn.cursor() as cur:
             for sql in statements:

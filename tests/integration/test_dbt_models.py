@@ -10,6 +10,7 @@ import pytest
 
 from recon import db, dbt
 from recon.settings import load_settings
+from recon.stack.config import admin_login
 
 pytestmark = pytest.mark.integration
 
@@ -95,7 +96,7 @@ def _build(day: date, tmp: Path) -> None:
 
 def _rows(sql: str, *params) -> list[tuple]:
     s = load_settings()
-    with db.transaction() as cur:
+    with db.transaction(login=admin_login()) as cur:
         cur.execute(sql.format(raw=s.raw_db, marts=s.marts_db), params)
         return list(cur.fetchall())
 
@@ -163,7 +164,7 @@ def test_statuses_history_and_latest_as_of_date(seeded, tmp_path: Path) -> None:
     # A corrected 2026-01-05 file (ch_B now right, the JPY line gone) and D1 re-run: D1's answer changes, D2's
     # (what the marts show) does not until D2 itself is re-run.
     raw = load_settings().raw_db
-    with db.transaction() as cur:
+    with db.transaction(login=admin_login()) as cur:
         cur.execute(f"UPDATE {raw}.src_stripe_payout_lines SET gross_minor = 2000, net_minor = 1912 "
                     "WHERE balance_transaction_id = 'txn_02'")
         cur.execute(f"UPDATE {raw}.src_stripe_payout_lines SET gross_minor = -3229, net_minor = -3229 "

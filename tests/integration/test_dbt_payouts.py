@@ -12,6 +12,7 @@ import pytest
 
 from recon import db, dbt
 from recon.settings import load_settings
+from recon.stack.config import admin_login
 
 pytestmark = pytest.mark.integration
 
@@ -63,7 +64,7 @@ CAMT = [
 
 def _rows(sql: str, *params) -> list[tuple]:
     s = load_settings()
-    with db.transaction() as cur:
+    with db.transaction(login=admin_login()) as cur:
         cur.execute(sql.format(raw=s.raw_db, marts=s.marts_db), params)
         return list(cur.fetchall())
 
@@ -180,7 +181,7 @@ def test_mart_gate_passes_then_catches_a_payout_that_does_not_add_up(seeded, tmp
     result = gate_marts(D1)
     assert result.success, result.summary()
     # a payout whose recorded expected amount no longer equals the sum of its lines' net
-    with db.transaction() as cur:
+    with db.transaction(login=admin_login()) as cur:
         cur.execute(f"UPDATE {load_settings().marts_db}.fct_payout_reconciliation_history "
                     "SET expected_amount_minor = expected_amount_minor + 1 WHERE payout_reference = 'po_S2'")
     result = gate_marts(D1)

@@ -9,6 +9,7 @@ import pytest
 from recon import db, s3
 from recon.ingest import steps
 from recon.settings import load_settings
+from recon.stack.config import admin_login
 
 pytestmark = pytest.mark.integration
 DAY = date(2026, 1, 5)
@@ -123,11 +124,11 @@ def test_ledger_extraction_keeps_versions_and_advances_the_watermark(clean_names
     product = load_settings().product_db
     insert = (f"REPLACE INTO {product}.ledger_entries VALUES (%s, 'capture', 'stripe', %s, 'acc', 'm', %s, 'USD', "
               "%s, %s, %s)")
-    with db.transaction("recon_product_db") as cur:
+    with db.transaction("recon_product_db", login=admin_login()) as cur:
         cur.execute(insert, ("le_1", "ch_1", 100, "posted", "2026-01-05 10:00:00", "2026-01-05 10:00:00"))
         cur.execute(insert, ("le_2", "ch_2", 200, "posted", "2026-01-05 11:00:00", "2026-01-05 11:00:00"))
     _ingest("ledger", DAY)
-    with db.transaction("recon_product_db") as cur:  # the next day: le_1 is voided, le_3 occurs
+    with db.transaction("recon_product_db", login=admin_login()) as cur:  # the next day: le_1 is voided, le_3 occurs
         cur.execute(insert, ("le_1", "ch_1", 100, "voided", "2026-01-05 10:00:00", "2026-01-06 09:00:00"))
         cur.execute(insert, ("le_3", "ch_3", 300, "posted", "2026-01-06 12:00:00", "2026-01-06 12:00:00"))
     _ingest("ledger", date(2026, 1, 6))

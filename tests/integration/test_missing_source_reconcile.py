@@ -14,6 +14,7 @@ import pytest
 from recon import db, dbt, generator, runner, s3, seed, truth
 from recon.reconcile import source_status
 from recon.settings import load_settings
+from recon.stack.config import admin_login
 from recon.summary import arrival_rows, format_arrivals
 from recon.warehouse import mirror_source_settings
 
@@ -24,7 +25,7 @@ LATE = "adyen"
 
 def _rows(sql: str, *params: Any) -> list[tuple]:
     s = load_settings()
-    with db.transaction() as cur:
+    with db.transaction(login=admin_login()) as cur:
         cur.execute(sql.format(raw=s.raw_db, marts=s.marts_db), params)
         return list(cur.fetchall())
 

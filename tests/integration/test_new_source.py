@@ -15,6 +15,7 @@ from conftest import REPO
 from recon import db, dbt, s3
 from recon.scaffold.plan import Layout, NewSource, plan_new_source, write_plan
 from recon.settings import load_settings
+from recon.stack.config import admin_login
 
 pytestmark = pytest.mark.integration
 DAY = date(2026, 1, 5)
@@ -57,7 +58,7 @@ def _scaffold(layout: Layout, name: str, fmt: str, **options) -> None:
 
 
 def _query(sql: str) -> list[tuple]:
-    with db.transaction() as cur:
+    with db.transaction(login=admin_login()) as cur:
         cur.execute(sql)
         return list(cur.fetchall())
 

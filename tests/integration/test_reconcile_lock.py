@@ -10,6 +10,7 @@ import pytest
 
 from recon import db, reconcile_lock
 from recon.settings import load_settings
+from recon.stack.config import admin_login
 
 pytestmark = pytest.mark.integration
 D = date(2026, 1, 6)
@@ -56,7 +57,7 @@ def test_a_lease_left_by_a_killed_run_is_taken_over_after_the_expiry(free_lock: 
     reconcile_lock.acquire("reconcile_daily/killed", D)
     assert reconcile_lock.acquire("reconcile_daily/next", D) is None
     s = load_settings()
-    with db.transaction() as cur:  # the killed run took it 7 hours ago
+    with db.transaction(login=admin_login()) as cur:  # the killed run took it 7 hours ago
         cur.execute(f"UPDATE {s.raw_db}.reconcile_lock SET acquired_at = %s",
                     (datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(hours=7),))
     previous = reconcile_lock.acquire("reconcile_daily/next", D)

@@ -21,6 +21,7 @@ from recon import db, s3
 from recon.gates import data_docs
 from recon.ops import docs_app, listener
 from recon.settings import load_settings
+from recon.stack.config import admin_login
 from recon.sources import get_source
 from recon.stack.config import load_stack_config
 
@@ -42,7 +43,7 @@ BODIES = {  # good.csv loads (3 rows); unparsable.csv is refused by the parser a
 
 
 def _rows(sql: str, *params: Any) -> list[dict[str, Any]]:
-    with db.transaction() as cur:
+    with db.transaction(login=admin_login()) as cur:
         cur.execute(sql.format(raw=load_settings().raw_db, marts=load_settings().marts_db), params)
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row)) for row in cur.fetchall()]

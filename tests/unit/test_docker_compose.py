@@ -1,13 +1,17 @@
 """Static checks of docker-compose.yml, the Dockerfile and docker/: no Docker engine needed.
 
 They keep the container stack in step with the code: the connection ids the package reads, its settings'
-defaults, the folders it expects, the dbt virtualenv and the Airflow version pinned in requirements.txt.
-Every compose value is checked as its `${VAR:-default}` default, i.e. what `docker compose up` uses without a .env.
+defaults, the least-privilege users it declares (recon.access), the folders it expects, the dbt virtualenv and the
+Airflow version pinned in requirements.txt. Secrets have no default in docker-compose.yml (${VAR:?...}): every value
+is checked as compose interpolates it with the .env that docker/generate-env.sh writes (run here, into a temporary
+folder), i.e. what `docker compose up` uses after the documented first step.
 """
 from __future__ import annotations
 
 import re
 import shlex
+import stat
+import subprocess
 import sys
 from pathlib import Path, PurePosixPath
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -21,6 +25,9 @@ REPO = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO / "docker-compose.yml"
 DOCKERFILE = REPO / "Dockerfile"
 ENV_EXAMPLE = REPO / ".env.example"
+GENERATE_ENV = REPO / "docker" / "generate-env.sh"
+# Variables holding a secret: no default anywhere committed (compose, .env.example), generated into .env
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|FERNET_KEY")
 
 AIRFLOW_SERVICES = ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer",
                     "airflow-init")
@@ -33,8 +40,13 @@ AIRFLOW_HOME = PurePosixPath("/opt/airflow")
 # Folders of the repository the Airflow containers need, and where they go in the container.
 REQUIRED_MOUNTS = {"dags": AIRFLOW_HOME / "dags", "plugins": AIRFLOW_HOME / "plugins",
                    "dbt_project": AIRFLOW_HOME / "dbt_project"}
-FALLBACK_CONNECTION_IDS = ("recon_warehouse", "recon_product_db", "recon_s3")
+FALLBACK_CONNECTION_IDS = ("recon_warehouse", "recon_product_db", "recon_transformer", "recon_s3")
 FALLBACK_NAMESPACE, FALLBACK_BUCKET = "recon", "recon-landing"
+# connection id -> (user, the mysql service variable with its password, database): recon.access's users
+MYSQL_CONNECTIONS = {"recon_warehouse": ("{ns}_loader", "RECON_LOADER_PASSWORD", "{ns}_raw"),
+                     "recon_product_db": ("{ns}_loader", "RECON_LOADER_PASSWORD", "{ns}_product"),
+                     "recon_transformer": ("{ns}_transformer", "RECON_TRANSFORMER_PASSWORD", "{ns}")}
+RUNTIME_SERVICES = ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer")
 MYSQL_CONN_TYPES = {"mysql"}
 S3_CONN_TYPES = {"aws", "s3"}
 
@@ -52,6 +64,14 @@ def _import_recon(module: str):
         return __import__(f"recon.{module}", fromlist=[module])
     except ImportError:
         return None
+
+
+class MissingVariable(AssertionError):
+    """What `docker compose` does for ${VAR:?message} when VAR is unset: refuse, with the message."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"{name}: {message}")
+        self.name, self.message = name, message
 
 
 _INTERPOLATION = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])((?:[^{}]|\{[^{}]*\})*))?\}"
@@ -81,7 +101,8 @@ def interpolate(value, env: dict[str, str] | None = None):
             set_ = current is not None and (op == "+" or current != "")
             return interpolate(arg, env) if set_ else ""
         if op in (":?", "?"):
-            assert current, f"docker-compose.yml requires {name} to be set ({arg}): give it a default instead"
+            if not current:
+                raise MissingVariable(name, arg)
             return current
         return current or ""
 
@@ -199,12 +220,29 @@ def compose_text() -> str:
     return COMPOSE_FILE.read_text()
 
 
+def read_env_file(path: Path) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in path.read_text().splitlines()
+                if "=" in line and not line.lstrip().startswith("#"))
+
+
+def run_generate_env(target: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["sh", str(GENERATE_ENV), str(target)], capture_output=True, text=True, check=True)
+
+
 @pytest.fixture(scope="module")
-def compose(compose_text) -> dict:
+def dot_env(tmp_path_factory) -> dict[str, str]:
+    """The .env the documented first step writes (docker/generate-env.sh), as compose reads it."""
+    target = tmp_path_factory.mktemp("compose") / ".env"
+    run_generate_env(target)
+    return read_env_file(target)
+
+
+@pytest.fixture(scope="module")
+def compose(compose_text, dot_env) -> dict:
     data = yaml.safe_load(compose_text)
     assert isinstance(data, dict) and isinstance(data.get("services"), dict), \
         "docker-compose.yml must be a mapping with a `services:` section"
-    return interpolate(data)
+    return interpolate(data, dot_env)
 
 
 @pytest.fixture(scope="module")
@@ -406,10 +444,13 @@ def test_connection_uris_point_at_compose_services(services, airflow_env, connec
             assert host in services and host == "mysql", \
                 f"AIRFLOW_CONN_{cid.upper()} points at host {host!r}: use the compose service `mysql`"
             assert port in (None, 3306), f"AIRFLOW_CONN_{cid.upper()}: use the container port 3306, not {port}"
-            assert (login, password) == (mysql_env.get("MYSQL_USER"), mysql_env.get("MYSQL_PASSWORD")), \
-                f"AIRFLOW_CONN_{cid.upper()}'s user/password must be the mysql service's MYSQL_USER/MYSQL_PASSWORD"
-            assert schema and schema.startswith(namespace), \
-                f"AIRFLOW_CONN_{cid.upper()}'s database {schema!r} must be one of the {namespace}_* databases"
+            user, password_var, database = MYSQL_CONNECTIONS.get(cid, ("?", "?", "?"))
+            user, database = user.format(ns=namespace), database.format(ns=namespace)
+            assert (login, password) == (user, mysql_env.get(password_var)), \
+                (f"AIRFLOW_CONN_{cid.upper()} must log in as {user}, with the mysql service's {password_var} "
+                 f"(recon.access: each connection as the user of its job, never the admin MYSQL_USER)")
+            assert login != mysql_env.get("MYSQL_USER") and password != mysql_env.get("MYSQL_PASSWORD")
+            assert schema == database, f"AIRFLOW_CONN_{cid.upper()}'s database must be {database}, not {schema!r}"
         elif conn_type in S3_CONN_TYPES:
             endpoint = extra.get("endpoint_url", "")
             endpoint_host = urlsplit(endpoint).hostname
@@ -436,9 +477,14 @@ def test_recon_settings_match_the_package_and_the_services(airflow_env, services
     mysql_env = as_env_dict(services["mysql"].get("environment"))
     assert airflow_env.get("RECON_DB_HOST") == "mysql" and airflow_env.get("RECON_DB_PORT") == "3306", \
         "dbt's RECON_DB_HOST/RECON_DB_PORT must be mysql/3306 (the compose service)"
-    assert (airflow_env.get("RECON_DB_USER"), airflow_env.get("RECON_DB_PASSWORD")) == \
+    transformer = parse_uri("recon_transformer", airflow_env.get("AIRFLOW_CONN_RECON_TRANSFORMER", "mysql://x"))
+    assert (airflow_env.get("RECON_TRANSFORMER_USER"), airflow_env.get("RECON_TRANSFORMER_PASSWORD")) == \
+        (f"{namespace}_transformer", mysql_env.get("RECON_TRANSFORMER_PASSWORD")) == transformer[3:5], \
+        "dbt's RECON_TRANSFORMER_USER/PASSWORD must be the transformer's, as in AIRFLOW_CONN_RECON_TRANSFORMER"
+    init_env = as_env_dict(services["airflow-init"].get("environment"))
+    assert (init_env.get("RECON_DB_USER"), init_env.get("RECON_DB_PASSWORD")) == \
         (mysql_env.get("MYSQL_USER"), mysql_env.get("MYSQL_PASSWORD")), \
-        "RECON_DB_USER/RECON_DB_PASSWORD must equal the mysql service's MYSQL_USER/MYSQL_PASSWORD"
+        "airflow-init's RECON_DB_USER/RECON_DB_PASSWORD (the setup's admin login) must be the mysql MYSQL_USER's"
     assert mysql_env.get("RECON_NAMESPACE") == namespace, \
         "pass RECON_NAMESPACE to the mysql service too: docker/mysql/init names the databases from it"
     for key in ("RECON_DBT_PROFILES_DIR", "RECON_DBT_PROJECT_DIR"):
@@ -513,8 +559,8 @@ def test_mysql_init_creates_the_read_only_analyst_user(compose_text, services):
     """The analysts' user: named like the package names it, SELECT and SHOW VIEW on <ns>_marts only, its password
     from RECON_ANALYST_PASSWORD with no literal default anywhere (compose, .env.example)."""
     raw_mysql_env = as_env_dict(yaml.safe_load(compose_text)["services"]["mysql"].get("environment"))
-    assert re.fullmatch(r"\$\{RECON_ANALYST_PASSWORD(:?-)?\}", raw_mysql_env.get("RECON_ANALYST_PASSWORD", "")), \
-        "pass RECON_ANALYST_PASSWORD to the mysql service as ${RECON_ANALYST_PASSWORD:-}: no literal default secret"
+    assert re.fullmatch(r"\$\{RECON_ANALYST_PASSWORD(:?\?[^}]*)?\}", raw_mysql_env.get("RECON_ANALYST_PASSWORD", "")), \
+        "pass RECON_ANALYST_PASSWORD to the mysql service as ${RECON_ANALYST_PASSWORD:?...}: no literal default secret"
     example = dict(line.split("=", 1) for line in ENV_EXAMPLE.read_text().splitlines()
                    if "=" in line and not line.lstrip().startswith("#"))
     assert example.get("RECON_ANALYST_PASSWORD", "x").strip() == "", \
@@ -644,3 +690,124 @@ def test_helper_scripts_are_sh_compatible_files():
         first = path.read_text().splitlines()[0] if path.read_text() else ""
         assert first.startswith("#!"), f"{path.relative_to(REPO)} needs a shebang line"
         assert "\r" not in path.read_text(), f"{path.relative_to(REPO)} has CRLF line endings: use LF"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# secrets and database users
+# ---------------------------------------------------------------------------------------------------------------
+
+def _secret_uses(value, found: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(variable, how it is interpolated) for every secret variable used in the parsed compose data."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _secret_uses(k, found)
+            _secret_uses(v, found)
+    elif isinstance(value, list):
+        for v in value:
+            _secret_uses(v, found)
+    elif isinstance(value, str):
+        for m in _INTERPOLATION.finditer(value):
+            name = m.group(1) or m.group(4)
+            if name and SECRET_NAME.search(name):
+                found.append((name, m.group(0)))
+    return found
+
+
+def test_no_secret_has_a_default_in_compose_or_env_example(compose_text):
+    uses = _secret_uses(yaml.safe_load(compose_text), [])
+    names = {name for name, _ in uses}
+    for needed in ("POSTGRES_PASSWORD", "AIRFLOW_JWT_SECRET", "AIRFLOW_API_SECRET_KEY", "AIRFLOW_ADMIN_PASSWORD",
+                   "RECON_DB_PASSWORD", "MYSQL_ROOT_PASSWORD", "RECON_LOADER_PASSWORD",
+                   "RECON_TRANSFORMER_PASSWORD", "RECON_ANALYST_PASSWORD", "MINIO_ROOT_PASSWORD"):
+        assert needed in names, f"docker-compose.yml does not use {needed} (the secret scan checks this list)"
+    for name, text in uses:
+        assert re.fullmatch(rf"\$\{{{name}:\?[^}}]*generate-env\.sh[^}}]*\}}", text), \
+            (f"{text}: a secret takes no default; write ${{{name}:?run docker/generate-env.sh to write .env}} so "
+             "compose refuses to start without it and says how to make it")
+    example = read_env_file(ENV_EXAMPLE)
+    committed = {k: v for k, v in example.items() if SECRET_NAME.search(k) and v.strip()}
+    assert not committed, f".env.example must leave every secret empty (docker/generate-env.sh fills them): {committed}"
+
+
+def test_without_a_dot_env_compose_refuses_to_start_and_says_how_to_make_one(compose_text):
+    with pytest.raises(MissingVariable) as refused:
+        interpolate(yaml.safe_load(compose_text), {})
+    assert SECRET_NAME.search(refused.value.name) and "docker/generate-env.sh" in refused.value.message
+
+
+def test_generate_env_fills_every_secret_once_and_keeps_them(tmp_path):
+    target = tmp_path / ".env"
+    first = run_generate_env(target)
+    values = read_env_file(target)
+    secrets = {k: v for k, v in values.items() if SECRET_NAME.search(k)}
+    assert secrets and all(secrets.values()), f"secrets left empty: {[k for k, v in secrets.items() if not v]}"
+    assert set(secrets) >= {k for k in read_env_file(ENV_EXAMPLE) if SECRET_NAME.search(k)}
+    assert len(set(secrets.values())) == len(secrets), "every secret gets its own value"
+    for key, value in secrets.items():
+        assert re.fullmatch(r"[A-Za-z0-9_-]{32,}={0,2}", value), f"{key} is not a long URL-safe random value"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600, ".env holds secrets: mode 600"
+    assert not any(value in first.stdout + first.stderr for value in secrets.values()), "secrets printed"
+    assert {k: v for k, v in values.items() if not SECRET_NAME.search(k)} == \
+        {k: v for k, v in read_env_file(ENV_EXAMPLE).items() if not SECRET_NAME.search(k)}
+    run_generate_env(target)
+    assert read_env_file(target) == values, "a second run must keep the values (the volumes were made with them)"
+    fernet = secrets["AIRFLOW__CORE__FERNET_KEY"]
+    import base64
+    assert len(base64.urlsafe_b64decode(fernet)) == 32, "AIRFLOW__CORE__FERNET_KEY must be a Fernet key"
+
+
+def test_gitignore_keeps_dot_env_out_of_git():
+    patterns = [line.strip() for line in (REPO / ".gitignore").read_text().splitlines()]
+    assert ".env" in patterns, "add .env to .gitignore: it holds the generated secrets"
+    assert "!.env.example" in patterns or ".env.*" not in patterns
+
+
+def test_only_the_setup_gets_the_admin_login(services, dot_env):
+    """The long-running Airflow services (tasks, dbt) get the loader's and transformer's credentials only."""
+    admin_secrets = {dot_env["RECON_DB_PASSWORD"]: "RECON_DB_PASSWORD", dot_env["MYSQL_ROOT_PASSWORD"]:
+                     "MYSQL_ROOT_PASSWORD"}
+    for name in RUNTIME_SERVICES:
+        env = as_env_dict(services[name].get("environment"))
+        leaked = {admin_secrets[s] for s in admin_secrets for value in env.values() if s in value}
+        assert not leaked, f"service {name} gets the admin secrets {leaked}: only airflow-init (and airflow-cli) may"
+        assert "RECON_DB_PASSWORD" not in env and "RECON_DB_USER" not in env, name
+    init_script = command_text(services["airflow-init"].get("command"))
+    assert 'main(["stack", "init"])' in init_script, "airflow-init must run `recon stack init` (tables and grants)"
+    cli = _import_recon("cli")
+    if cli is not None:
+        stack = next(a for a in cli.build_parser()._subparsers._group_actions[0].choices["stack"]._actions  # noqa: SLF001
+                     if a.dest == "action")
+        assert "init" in stack.choices
+
+
+def _script_grants(text: str, var: str) -> list[tuple[set[str], str]]:
+    grants = []
+    for privileges, target in re.findall(rf"^\s*GRANT\s+(.+?)\s+ON\s+(\S+)\s+TO\s+'\$\{{{var}\}}'", text, re.M | re.I):
+        privileges = re.sub(r"\$\{(\w+)\}", lambda m: " ".join(re.findall(rf'^\s*{m.group(1)}="([^"]*)"', text,
+                                                                            re.M)), privileges)
+        variable = re.search(r"\$\{(\w+)\}", target)
+        if variable:
+            target = " ".join(re.findall(rf'^\s*{variable.group(1)}="([^"]*)"', text, re.M))
+        grants.append(({p.strip().upper() for p in privileges.split(",")}, target))
+    return grants
+
+
+def test_mysql_init_creates_the_loader_and_transformer_users(services):
+    """Their database-level grants are the ones recon.access declares; the table grants on <ns>_raw need the
+    tables, so airflow-init's `recon stack init` adds them (and resets everything to exactly the declared set)."""
+    text = _mysql_init_text(services)
+    access, settings = _import_recon("access"), _import_recon("settings")
+    if access is None or settings is None:
+        pytest.skip("recon.access is not importable here")
+    s = settings.Settings(namespace="NSX", bucket="b")
+    roles = access.roles(s, ())
+    for role, var in ((access.LOADER, "loader"), (access.TRANSFORMER, "transformer")):
+        name = getattr(s, f"{var}_user").replace("NSX", "${ns}")
+        assert re.search(rf'^\s*{var}="{re.escape(name)}"', text, re.M), f"the init script must name {name}"
+        assert re.search(rf"REVOKE ALL PRIVILEGES, GRANT OPTION FROM '\$\{{{var}\}}'", text)
+        assert f"RECON_{var.upper()}_PASSWORD" in text
+        declared = {(frozenset(g.privileges), g.database.replace("NSX", "")) for g in roles[role].grants
+                    if g.table is None}
+        found = {(frozenset(p), t.replace("${ns//_/\\\\_}", "").replace("\\\\_", "_"))
+                 for p, t in _script_grants(text, var)}
+        assert found == declared, f"{var}: the init script grants {found}, recon.access declares {declared}"

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import ROUND_CEILING, Decimal
 from typing import Any, Sequence
 
-from recon import db
+from recon import connections, db
 from recon.currencies import EXPONENTS
 from recon.settings import Settings, load_settings
 
@@ -101,7 +101,7 @@ def major_amount(amount_minor: int, currency: str) -> Decimal:
 def list_breaks(filters: BreakFilter, settings: Settings | None = None) -> list[dict[str, Any]]:
     settings = settings or load_settings()
     sql, params = query(filters, settings)
-    with db.transaction() as cur:
+    with db.transaction(connections.TRANSFORMER) as cur:
         cur.execute(sql, params)
         return [dict(zip(COLUMNS, row)) for row in cur.fetchall()]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
-from recon import db
+from recon import connections, db
 from recon.settings import Settings, load_settings
 
 REASON_CODES: dict[str, str] = {
@@ -87,7 +87,7 @@ def record(break_id: str, reason_code: str, note: str, resolved_by: str,
     """Append a resolution for a break that the marts show as not closed; refuse anything else with the reason."""
     settings = settings or load_settings()
     break_id, reason_code, note, resolved_by = validate(break_id, reason_code, note, resolved_by)
-    with db.transaction() as cur:
+    with db.transaction(connections.TRANSFORMER) as cur:
         cur.execute(
             f"SELECT as_of_date, lifecycle, row_hash, closed_as_of, resolution_id, resolved_by "
             f"FROM {settings.marts_db}.fct_reconciliation_breaks WHERE break_id = %s", (break_id,))

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from recon import db
+from recon import connections, db
 from recon.dbt import manifest_path
 from recon.gates.gx_runner import GateResult, GxSession
 from recon.ops.stages import stage
-from recon.settings import Settings, load_settings
+from recon.settings import Settings, check_identifier, load_settings
 from recon.sources import all_sources
+from recon.sqltext import date_literal, name_literal
 
 STATUSES = ["matched", "amount_mismatch", "currency_mismatch", "pending_processor", "missing_in_processor",
             "missing_in_ledger", "duplicate_in_ledger", "duplicate_in_processor"]
@@ -26,20 +27,25 @@ PAYOUT_LEG_STATUSES = ["funded", "pending_bank", "missing_in_bank", "amount_mism
 def state_as_of_sql(s: Settings, as_of: date, mart: str = "fct_transaction_reconciliation") -> str:
     """A mart (fct_transaction_reconciliation or fct_payout_reconciliation) as it stood at `as_of`, rebuilt from
     its change log."""
-    d = as_of.isoformat()
+    d = date_literal(as_of)  # GX runs the query text itself: no bind parameters
     hist = f"{s.marts_db}.{mart}_history"
     return (f"SELECT h.* FROM {hist} h JOIN (SELECT recon_key, MAX(as_of_date) AS as_of FROM {hist} "
-            f"WHERE as_of_date <= '{d}' GROUP BY recon_key) last ON last.recon_key = h.recon_key "
+            f"WHERE as_of_date <= {d} GROUP BY recon_key) last ON last.recon_key = h.recon_key "
             "AND last.as_of = h.as_of_date WHERE h.is_removed = 0")
 
 
 def posted_ledger_as_of_sql(s: Settings, as_of: date) -> str:
-    """Posted ledger entries visible at `as_of`: latest version with updated_at's date <= as_of."""
-    d = as_of.isoformat()
+    """Posted ledger entries visible at `as_of`: latest version with updated_at's date <= as_of.
+
+    Written with NOT EXISTS, not a join to a GROUP BY entry_id derived table: MariaDB sometimes joined that derived
+    table by scanning it once per mart row (20,000 entries: minutes; 1,000,000: never done); here every step is a
+    primary-key lookup (entry_id, updated_at)."""
+    d = date_literal(as_of)
     src = f"{s.raw_db}.src_ledger_entries"
-    return (f"SELECT v.entry_id, v.currency, v.amount_minor FROM {src} v JOIN (SELECT entry_id, MAX(updated_at) AS u "
-            f"FROM {src} WHERE DATE(updated_at) <= '{d}' AND business_date <= '{d}' GROUP BY entry_id) l "
-            "ON l.entry_id = v.entry_id AND l.u = v.updated_at WHERE v.status = 'posted'")
+    return (f"SELECT v.entry_id, v.currency, v.amount_minor FROM {src} v WHERE v.status = 'posted' "
+            f"AND DATE(v.updated_at) <= {d} AND v.business_date <= {d} AND NOT EXISTS (SELECT 1 FROM {src} w "
+            f"WHERE w.entry_id = v.entry_id AND w.updated_at > v.updated_at AND DATE(w.updated_at) <= {d} "
+            f"AND w.business_date <= {d})")
 
 
 def mart_expectations(s: Settings, as_of: date) -> list[dict]:
@@ -66,7 +72,7 @@ def mart_expectations(s: Settings, as_of: date) -> list[dict]:
         {"type": "unexpected_rows", "description": "the daily report's per-currency ledger totals equal the mart's",
          "unexpected_rows_query": (
              "SELECT r.currency, r.total AS report_total, m.total AS mart_total FROM (SELECT currency, SUM(ledger_amount_minor) AS total "
-             f"FROM {s.marts_db}.rpt_daily_reconciliation WHERE as_of_date = '{as_of.isoformat()}' GROUP BY currency) r "
+             f"FROM {s.marts_db}.rpt_daily_reconciliation WHERE as_of_date = {date_literal(as_of)} GROUP BY currency) r "
              "LEFT JOIN (SELECT currency, SUM(COALESCE(ledger_amount_minor, 0)) AS total FROM {batch} bt "
              "GROUP BY currency) m ON m.currency = r.currency WHERE m.total IS NULL OR m.total <> r.total")},
     ]
@@ -108,15 +114,16 @@ def staging_models() -> dict[str, str]:
 def staging_counts_sql(s: Settings, as_of: date) -> tuple[str, str] | None:
     """(rows published per file with business date <= D, rows per file in the staging models), over every file
     source that has a staging model; None when there is none."""
-    d = as_of.isoformat()
+    d = date_literal(as_of)
     models = staging_models()
     published, staged = [], []
     for source in sorted(all_sources().values(), key=lambda x: x.name):
         model = models.get(f"src_{source.table}")
         if source.kind != "file" or model is None:
             continue
-        published.append(f"SELECT '{source.name}' AS source, _file_id AS file_id, COUNT(*) AS n "
-                         f"FROM {s.raw_db}.src_{source.table} WHERE business_date <= '{d}' GROUP BY _file_id")
+        published.append(f"SELECT {name_literal(source.name)} AS source, _file_id AS file_id, COUNT(*) AS n "
+                         f"FROM {s.raw_db}.src_{source.table} WHERE business_date <= {d} GROUP BY _file_id")
+        model = check_identifier(model, "staging model")  # a name from the dbt manifest, pasted into SQL
         staged.append(f"SELECT file_id, COUNT(*) AS n FROM {s.dbt_db}.{model} GROUP BY file_id")
     if not published:
         return None
@@ -146,7 +153,7 @@ def gate_marts(as_of: date) -> GateResult:
     (the task fails the run on a failed gate)."""
     s = load_settings()
     with stage("gate_marts", dag_id="reconcile_daily", business_date=as_of) as figures:
-        session = GxSession(db.sqlalchemy_url())
+        session = GxSession(db.sqlalchemy_url(connections.TRANSFORMER))
         results = _run_checks(s, session, as_of)
         session.build_docs()
         gate = GateResult(name=f"marts as of {as_of}", success=all(r.success for r in results),

@@ -56,12 +56,12 @@ def event_for(task_instance: Any, state: str, error: Any = None) -> TaskEvent | 
 def _record(event: TaskEvent) -> None:
     import pymysql
 
-    from recon import db
+    from recon import connections, db
     from recon.settings import load_settings
 
     raw_db = load_settings().raw_db
     for attempt in range(1, DEADLOCK_RETRIES + 1):
-        conn = db.connect()
+        conn = db.connect(connections.run_log_connection(event.dag_id))
         try:
             with conn.cursor() as cur:
                 cur.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")

@@ -92,11 +92,11 @@ def row_params(row: StageRow) -> tuple[Any, ...]:
 
 def record(row: StageRow) -> bool:
     """Write the row (replacing the same run's row of the stage). False, with a warning, if it could not."""
-    from recon import db
+    from recon import connections, db
     from recon.settings import load_settings
 
     try:
-        with db.transaction() as cur:
+        with db.transaction(connections.run_log_connection(row.dag_id)) as cur:
             cur.execute(upsert_sql(load_settings().raw_db), row_params(row))
     except Exception as exc:  # noqa: BLE001 - the figures are a report on the stage, never a reason to fail it
         log.warning("run figures of %s/%s not recorded in pipeline_runs: %s", row.dag_id, row.stage, exc)

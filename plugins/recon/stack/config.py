@@ -1,4 +1,10 @@
-"""The local stack's settings (ports, credentials) and the environment it exports."""
+"""The local stack's settings (ports, credentials) and the environment it exports.
+
+Logins (recon.access declares what each may do): the administrative one (RECON_DB_USER, default `recon`) is for
+the setup only (`recon stack up|init|reset`, `recon seed`) and is never exported to the environment; the ingest
+connections log in as `<ns>_loader`, dbt and the reconcile DAG as `<ns>_transformer`, analysts as `<ns>_analyst`.
+Every password is made once per checkout and kept in the git-ignored `.stack/credentials.env` (mode 600).
+"""
 from __future__ import annotations
 
 import fcntl
@@ -9,12 +15,15 @@ from pathlib import Path
 from urllib.parse import quote
 
 from recon import paths
+from recon.connections import ConnInfo
 from recon.settings import load_settings
 
 DEFAULT_DB_PORT = 3317  # never 3306: the project must not touch a server already there
 DEFAULT_S3_PORT = 5055
-DB_PASSWORD_KEY = "RECON_DB_PASSWORD"
+DB_PASSWORD_KEY = "RECON_DB_PASSWORD"  # the administrative login (setup only)
 ANALYST_PASSWORD_KEY = "RECON_ANALYST_PASSWORD"  # the namespace's read-only analyst user (recon.access)
+LOADER_PASSWORD_KEY = "RECON_LOADER_PASSWORD"  # the ingest DAGs' user <ns>_loader (recon.access)
+TRANSFORMER_PASSWORD_KEY = "RECON_TRANSFORMER_PASSWORD"  # dbt's and the reconcile DAG's user <ns>_transformer
 AIRFLOW_ADMIN_PASSWORD_KEY = "RECON_AIRFLOW_ADMIN_PASSWORD"  # the UI/API login of `make airflow`
 AIRFLOW_JWT_SECRET_KEY = "RECON_AIRFLOW_JWT_SECRET"
 AIRFLOW_SECRET_KEY = "RECON_AIRFLOW_SECRET_KEY"
@@ -37,6 +46,13 @@ class StackConfig:
     s3_host: str
     s3_port: int
     analyst_password: str = ""
+    loader_password: str = ""
+    transformer_password: str = ""
+
+    def admin_login(self) -> ConnInfo:
+        """The administrative login (RECON_DB_USER): for the setup's DDL and user management, and the tests'
+        fixtures; never handed to a DAG task or dbt."""
+        return ConnInfo("recon_admin", "mysql", self.db_host, self.db_port, self.db_user, self.db_password)
 
     @property
     def mariadb_dir(self) -> Path:
@@ -97,7 +113,7 @@ def local_secret(stack_dir: Path, key: str, create: bool = False) -> str:
 
 
 def local_password(stack_dir: Path, create: bool = False) -> str:
-    """The local stack's database password (the main user's, RECON_DB_PASSWORD)."""
+    """The password of the administrative login (RECON_DB_PASSWORD): the setup's only."""
     return local_secret(stack_dir, DB_PASSWORD_KEY, create)
 
 
@@ -118,16 +134,29 @@ def load_stack_config(create_credentials: bool = False) -> StackConfig:
         s3_port=int(os.environ.get("RECON_S3_PORT", DEFAULT_S3_PORT)),
         analyst_password=(os.environ.get(ANALYST_PASSWORD_KEY)
                           or local_analyst_password(stack_dir, create_credentials)),
+        loader_password=(os.environ.get(LOADER_PASSWORD_KEY)
+                         or local_secret(stack_dir, LOADER_PASSWORD_KEY, create_credentials)),
+        transformer_password=(os.environ.get(TRANSFORMER_PASSWORD_KEY)
+                              or local_secret(stack_dir, TRANSFORMER_PASSWORD_KEY, create_credentials)),
     )
 
 
+def admin_login() -> ConnInfo:
+    """The administrative login of the configured server (see StackConfig.admin_login)."""
+    return load_stack_config().admin_login()
+
+
+def _mysql_uri(cfg: StackConfig, user: str, password: str, database: str) -> str:
+    return (f"mysql://{quote(user, safe='')}:{quote(password, safe='')}@{cfg.db_host}:{cfg.db_port}/"
+            f"{quote(database, safe='')}")
+
+
 def stack_environment(cfg: StackConfig | None = None) -> dict[str, str]:
-    """Everything a process needs to talk to the local stack, as environment variables. The local password is
-    made on first use, so the exported connections never carry an empty one."""
+    """Everything a process needs to talk to the local stack, as environment variables. The local passwords are
+    made on first use, so the exported connections never carry an empty one. Each connection logs in as the user
+    of its job; the administrative login is not among them."""
     cfg = cfg or load_stack_config(create_credentials=True)
     settings = load_settings()
-    user, pw = quote(cfg.db_user, safe=""), quote(cfg.db_password, safe="")
-    mysql = f"mysql://{user}:{pw}@{cfg.db_host}:{cfg.db_port}"
     endpoint = quote(cfg.s3_endpoint, safe="")
     repo = paths.repo_dir()
     home = cfg.airflow_home
@@ -137,15 +166,21 @@ def stack_environment(cfg: StackConfig | None = None) -> dict[str, str]:
         "RECON_S3_BUCKET": settings.bucket,
         "RECON_DB_HOST": cfg.db_host,
         "RECON_DB_PORT": str(cfg.db_port),
-        "RECON_DB_USER": cfg.db_user,
-        "RECON_DB_PASSWORD": cfg.db_password,
+        # dbt's login (dbt_project/profiles.yml): the transformer, like the connection recon_transformer
+        "RECON_TRANSFORMER_USER": settings.transformer_user,
+        "RECON_TRANSFORMER_PASSWORD": cfg.transformer_password,
         # read-only access to <ns>_marts for analysts' SQL clients (recon.access, made by `recon stack up`)
         "RECON_ANALYST_USER": settings.analyst_user,
         "RECON_ANALYST_PASSWORD": cfg.analyst_password,
         "RECON_S3_ENDPOINT_URL": cfg.s3_endpoint,
         "RECON_DBT_EXECUTABLE": str(paths.dbt_executable()),
-        "AIRFLOW_CONN_RECON_WAREHOUSE": f"{mysql}/{settings.raw_db}",
-        "AIRFLOW_CONN_RECON_PRODUCT_DB": f"{mysql}/{settings.product_db}",
+        # the ingest DAGs: the loader, on the raw database and (read-only) on the product database
+        "AIRFLOW_CONN_RECON_WAREHOUSE": _mysql_uri(cfg, settings.loader_user, cfg.loader_password, settings.raw_db),
+        "AIRFLOW_CONN_RECON_PRODUCT_DB": _mysql_uri(cfg, settings.loader_user, cfg.loader_password,
+                                                    settings.product_db),
+        # the reconcile DAG (check_sources, the lock, the mart gate, summary, alerts) and `recon breaks`
+        "AIRFLOW_CONN_RECON_TRANSFORMER": _mysql_uri(cfg, settings.transformer_user, cfg.transformer_password,
+                                                     settings.dbt_db),
         # moto accepts any key; in production these come from the real connection
         "AIRFLOW_CONN_RECON_S3": f"aws://local:local@/?endpoint_url={endpoint}&region_name=us-east-1",
         "AIRFLOW_HOME": str(home),

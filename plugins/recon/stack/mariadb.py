@@ -18,7 +18,9 @@ INSTALL_HELP = (
     "  macOS:         brew install mariadb\n"
     "Or use an existing MySQL 8 / MariaDB 10.6+ server instead of the private one: export\n"
     "  RECON_EXTERNAL_DB=1 RECON_DB_HOST=... RECON_DB_PORT=... RECON_DB_USER=... RECON_DB_PASSWORD=...\n"
-    "  (the user needs CREATE, and the server local_infile=ON) and run the command again."
+    "  (that administrative login is used by the setup only: it needs CREATE on the recon databases, and\n"
+    "  CREATE USER and GRANT OPTION to make the loader/transformer/analyst users; the server needs local_infile=ON)\n"
+    "  and run the command again."
 )
 
 
@@ -123,3 +125,14 @@ def _bootstrap_user(cfg: StackConfig) -> None:
 def stop(cfg: StackConfig) -> None:
     if not procs.stop(cfg.mariadb_dir / "server.pid", "MariaDB", timeout=60):
         print("MariaDB was not running")
+
+
+def restart(cfg: StackConfig, crash: bool = False) -> None:
+    """Stop the private server and start it again (the crash-safety tests do it under a running ingest task).
+    `crash`: SIGKILL, as a server crash or an OOM kill: clients' connections are reset at once and InnoDB's crash
+    recovery rolls back the open transactions on start. Otherwise a clean shutdown (SIGTERM)."""
+    if crash:
+        procs.kill(cfg.mariadb_dir / "server.pid", "MariaDB")
+    else:
+        stop(cfg)
+    start(cfg)
