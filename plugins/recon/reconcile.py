@@ -58,7 +58,7 @@ class SourceArrival:
     arrival: str | None  # on_time / late: when the wait step found the date's first file (file sources)
     expected_by: datetime | None  # UTC, naive (DATETIME); None for database sources
     first_received_at: datetime | None  # the first file_manifest row for the date (UTC)
-    files: int  # file_manifest rows loaded for the date (for the ledger: its extractions)
+    files: int  # file_manifest rows loaded for the date (for the ledger: its extractions with new versions)
     rows_published: int  # rows of src_<table> with this business date
     detail: str | None  # why it is missing or awaited (the wait step's message)
     checked_at: datetime
@@ -82,7 +82,10 @@ def _arrival(cur: Any, s: Settings, source: Source, day: date, checked_at: datet
     cur.execute(f"SELECT step, status, detail FROM {s.raw_db}.ingest_runs WHERE source = %s AND business_date = %s "
                 "ORDER BY run_id DESC", (source.name, day))
     status, first_arrival, detail = _status(list(cur.fetchall()))
-    cur.execute(f"SELECT MIN(received_at), COALESCE(SUM(status = 'loaded'), 0) FROM {s.raw_db}.file_manifest "
+    # a file source counts its loaded files (an empty one too); the ledger counts the extractions that brought
+    # new versions, so re-running a day (an extraction that finds only what staging has) changes nothing
+    counted = "status = 'loaded'" if source.kind == "file" else "status = 'loaded' AND rows_published > 0"
+    cur.execute(f"SELECT MIN(received_at), COALESCE(SUM({counted}), 0) FROM {s.raw_db}.file_manifest "
                 "WHERE source = %s AND business_date = %s", (source.name, day))
     first_received, files = cur.fetchone()
     cur.execute(f"SELECT COUNT(*) FROM {s.raw_db}.src_{source.table} WHERE business_date = %s", (day,))

@@ -40,10 +40,12 @@ def recon(*args: str, timeout: float = 300) -> str:
 
 
 def admin_password() -> str:
-    for line in (REPO / ".stack" / "credentials.env").read_text().splitlines():
+    from recon import paths
+
+    for line in (paths.stack_dir() / "credentials.env").read_text().splitlines():
         if line.startswith("RECON_AIRFLOW_ADMIN_PASSWORD="):
             return line.split("=", 1)[1].strip()
-    raise RuntimeError("RECON_AIRFLOW_ADMIN_PASSWORD is not in .stack/credentials.env: did `recon airflow up` run?")
+    raise RuntimeError("RECON_AIRFLOW_ADMIN_PASSWORD is not in the stack's credentials.env: did `recon airflow up` run?")
 
 
 def iso(day: date, hour: int = 0) -> str:

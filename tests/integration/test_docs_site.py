@@ -122,7 +122,13 @@ def test_example_analyses_compile_against_the_marts(site: tuple[Path, date]) -> 
 
 
 def test_latest_date_falls_back_to_today_without_marts(monkeypatch: pytest.MonkeyPatch, stack: None) -> None:
-    monkeypatch.setenv("RECON_NAMESPACE", "rtest_no_such_namespace")
+    # a database the transformer may read that has no rpt_reconciliation_runs: as before the first reconcile run
+    from types import SimpleNamespace
+
+    from recon import reconcile
+
+    staging_db = load_settings().dbt_db
+    monkeypatch.setattr(reconcile, "load_settings", lambda: SimpleNamespace(marts_db=staging_db))
     assert docs_site.latest_processed_as_of_date() is None
     assert docs_site.docs_as_of_date() == date.today()
 
