@@ -88,7 +88,10 @@ def _arrival(cur: Any, s: Settings, source: Source, day: date, checked_at: datet
     cur.execute(f"SELECT MIN(received_at), COALESCE(SUM({counted}), 0) FROM {s.raw_db}.file_manifest "
                 "WHERE source = %s AND business_date = %s", (source.name, day))
     first_received, files = cur.fetchone()
-    cur.execute(f"SELECT COUNT(*) FROM {s.raw_db}.src_{source.table} WHERE business_date = %s", (day,))
+    # as of D: rows of date D that runs for dates <= D published (a later ledger extraction may add a late version
+    # of a D entry; re-running D after it must still give D's answer)
+    cur.execute(f"SELECT COUNT(*) FROM {s.raw_db}.src_{source.table} p JOIN {s.raw_db}.file_manifest m "
+                "ON m.file_id = p._file_id WHERE p.business_date = %s AND m.business_date <= %s", (day, day))
     rows = cur.fetchone()[0]
     deadline = source.expected_by.deadline(day).replace(tzinfo=None) if source.expected_by else None
     return SourceArrival(day, source.name, source.kind, source.role, status, first_arrival, deadline,
