@@ -11,9 +11,10 @@ VENV := $(STACK)/venv
 DBT_VENV := $(STACK)/dbt-venv
 RECON := $(VENV)/bin/recon
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros -type f 2>/dev/null) dbt_project/dbt_project.yml
 
-.PHONY: help setup venvs up down status env manifest docs airflow demo test test-unit clean
+.PHONY: help setup venvs up down status env manifest docs airflow demo bench test test-unit clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -60,6 +61,9 @@ docs: up ## build the dbt docs site (models, columns, lineage, catalog) and serv
 
 demo: setup ## generate 3 days, run ingest + reconcile for each, print the summary from the marts
 	$(RECON) demo --days 3 --per-day 200 --seed 42
+
+bench: setup ## the benchmark (2-3 h on 2 cores): a 1M-entry day vs the raw floor, memory, 30-day growth; figures in .stack/bench/ (docs/benchmarks.md)
+	$(RECON) bench $(BENCH_ARGS)
 
 test: setup ## run the whole test suite (unit, integration, end-to-end) on the local stack
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -26,6 +26,8 @@ def _cmd_stack(args: argparse.Namespace) -> int:
     if args.action == "down":
         manager.down()
         return 0
+    if args.action == "init":
+        return 0 if manager.init() else 1
     if args.action == "reset":
         if not args.yes:
             print("reset drops this namespace's databases and empties the bucket: add --yes", file=sys.stderr)
@@ -274,6 +276,84 @@ def _add_new_source_parser(sub: "argparse._SubParsersAction[argparse.ArgumentPar
     p.set_defaults(func=_cmd_new_source)
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from recon.bench import env
+    from recon.bench.run import BenchConfig, run
+
+    try:
+        namespace = env.resolve(args.namespace, args.env_before)
+    except ValueError as exc:
+        print(f"recon bench: {exc}", file=sys.stderr)
+        return 2
+    env.use(namespace)
+    skip = {phase for phase in ("overhead", "day", "floor", "big_file", "growth") if getattr(args, f"skip_{phase}")}
+    cfg = BenchConfig(entries=args.entries, growth_days=args.growth_days, growth_entries=args.growth_entries,
+                      big_file_rows=args.big_file_rows, day=args.date, seed=args.seed, skip=frozenset(skip),
+                      out_dir=args.out or paths.stack_dir() / "bench", keep_data=args.keep_data,
+                      namespace=namespace.name, command="recon bench " + " ".join(sys.argv[2:]))
+    return run(cfg)
+
+
+def _add_bench_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    import os
+
+    from recon.bench import env
+
+    p = sub.add_parser(
+        "bench", help="the benchmark: a big day end to end against the raw floor, memory, growth, DAG overhead",
+        description="Measures the platform on this machine (what `make bench` runs; docs/benchmarks.md). Phases, "
+                    "in order: overhead (DAG parse time; `airflow dags test` of an ingest DAG with no file), day "
+                    "(one business day of --entries ledger entries with their Stripe, Adyen, BAI2 and camt.053 "
+                    "files, through every ingest DAG and reconcile_daily: seconds, rows and rows/s per stage, peak "
+                    "RSS of every pipeline process), floor (LOAD DATA of the same files into bare tables and the "
+                    "same reconciliation in hand-written SQL: pipeline / floor, and the floor's counts per status "
+                    "against the marts'), big-file (peak RSS landing a Stripe file of --big-file-rows / 5, then "
+                    "--big-file-rows rows), growth (--growth-days consecutive days of --growth-entries entries: the "
+                    "last day's reconcile time against the first's). Prints progress as it goes and the figures "
+                    "against the targets at the end; writes them as JSON (and Markdown tables) under .stack/bench/. "
+                    "A missed target does not fail it; a failed DAG run or a floor that disagrees with the marts "
+                    "does (exit 1). Runs in its own namespace, which it empties: never the demo's.",
+        epilog="Full run (make bench): about 2 to 3 hours on 2 cores. A quick look: recon bench --entries 20000 "
+               "--growth-days 3 --growth-entries 5000 --big-file-rows 100000")
+    p.add_argument("--entries", type=_count, default=1_000_000, metavar="N",
+                   help="ledger entries of the big day (default 1,000,000)")
+    p.add_argument("--growth-days", type=_count, default=30, metavar="N",
+                   help="consecutive days of the growth run (default 30)")
+    p.add_argument("--growth-entries", type=_count, default=100_000, metavar="N",
+                   help="ledger entries per growth day (default 100,000)")
+    p.add_argument("--big-file-rows", type=_count, default=5_000_000, metavar="N",
+                   help="rows of the big Stripe file of the memory phase; it is compared with a file of N/5 rows "
+                        "(default 5,000,000)")
+    p.add_argument("--date", type=_date, default=date(2026, 3, 2),
+                   help="business date of the big day (default 2026-03-02); the big files take the next two dates, "
+                        "the growth run starts 10 days later, the no-file DAG test a week before")
+    p.add_argument("--seed", type=int, default=7, help="seed of the generated data (default 7)")
+    p.add_argument("--namespace", default=None,
+                   help=f"namespace to run in (emptied at the start of each phase and at the end). Default: "
+                        f"RECON_NAMESPACE when it names another namespace than the demo's ({env.DEFAULT_NAMESPACE}), "
+                        f"with its RECON_S3_BUCKET and AIRFLOW_HOME; else {env.BENCH_NAMESPACE!r} (bucket "
+                        f"recon-{env.BENCH_NAMESPACE}, Airflow home .stack/airflow-{env.BENCH_NAMESPACE})")
+    p.add_argument("--out", type=Path, default=None, help="where the figures and DAG logs go (default .stack/bench)")
+    for phase, what in (("overhead", "the DAG parse time and the no-file `airflow dags test`"),
+                        ("day", "the big day (and so the floor)"), ("floor", "the raw floor and its counts check"),
+                        ("big-file", "the big-file memory phase"), ("growth", "the growth run")):
+        p.add_argument(f"--skip-{phase}", action="store_true", help=f"skip {what}")
+    p.add_argument("--keep-data", action="store_true",
+                   help="leave the last phase's data in the namespace (default: empty it at the end; the big files "
+                        "otherwise stay in the S3 server's memory)")
+    p.set_defaults(func=_cmd_bench, env_before=env.snapshot(os.environ))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="recon",
@@ -285,8 +365,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("stack", help="start, stop or describe the local stack (MariaDB, S3, Airflow home)",
                        description="The local default stack lives under .stack/ (git-ignored).")
-    p.add_argument("action", choices=["up", "down", "status", "env", "reset"],
+    p.add_argument("action", choices=["up", "down", "status", "env", "reset", "init"],
                    help="up: start and initialise everything; down: stop the servers; status: what runs; "
+                        "init: only create the databases, tables and the loader/transformer/analyst users on the "
+                        "configured server, as the admin login RECON_DB_USER (what docker-compose's airflow-init "
+                        "runs); "
                         "env: print the settings as shell exports (eval \"$(recon stack env)\"); "
                         "reset: drop this namespace's databases and empty the bucket (needs --yes)")
     p.add_argument("--no-airflow", action="store_true", help="with up: skip Airflow's metadata database")
@@ -371,6 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_docs)
 
     _add_new_source_parser(sub)
+    _add_bench_parser(sub)
 
     p = sub.add_parser("dbt-manifest", help="precompile the dbt manifest that cosmos renders the DAG from")
     p.set_defaults(func=_cmd_dbt_manifest)
