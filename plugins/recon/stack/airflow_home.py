@@ -7,6 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+# How long a connection to the SQLite metadata waits for another writer's lock before "database is locked"
+# (sqlite3's default is 5 s: a running scheduler creating a backfill's runs held it longer under load, and the
+# API's POST /backfills failed half-done). Airflow imports it: [database] sql_alchemy_connect_args(_async).
+SQLITE_CONNECT_ARGS = {"timeout": 30}
+
 
 def ensure_airflow_db(airflow_home: Path) -> None:
     airflow_home.mkdir(parents=True, exist_ok=True)
