@@ -126,9 +126,32 @@ class AirflowAPI:
         return [Run(dag_id, r["dag_run_id"], r["state"], r["run_type"], r.get("logical_date"))
                 for r in answer["dag_runs"] if r.get("note") is None or "placeholder" not in (r.get("note") or "")]
 
-    def backfill(self, dag_id: str, first: date, last: date, max_active_runs: int = 1) -> dict[str, Any]:
-        return self.post("/backfills", {"dag_id": dag_id, "from_date": iso(first), "to_date": iso(last, 23),
-                                        "max_active_runs": max_active_runs, "reprocess_behavior": "none"})
+    def backfill(self, dag_id: str, first: date, last: date, max_active_runs: int = 1,
+                 timeout: float = 600) -> dict[str, Any]:
+        """POST /backfills as an ops person would have to on the local stack's SQLite metadata: Airflow commits the
+        backfill before it creates its runs, so "database is locked" meeting a scheduler write (a 500) can leave it
+        with some of its runs (or none); a new one is refused (409) until the scheduler completes that one. So: wait
+        for it to complete, then send the same request again; reprocess_behavior "none" creates only the days that
+        have no run yet, and the two backfills' runs together cover the range once."""
+        body = {"dag_id": dag_id, "from_date": iso(first), "to_date": iso(last, 23),
+                "max_active_runs": max_active_runs, "reprocess_behavior": "none"}
+        deadline, failed_before = time.monotonic() + timeout, False
+        while True:
+            response = self.http.post("/api/v2/backfills", json=body)
+            if response.status_code < 400:
+                return response.json()
+            retryable = response.status_code >= 500 or (response.status_code == 409 and failed_before)
+            if not retryable or time.monotonic() > deadline:
+                raise AssertionError(f"POST /backfills {dag_id} -> {response.status_code}: {response.text[:2000]}")
+            failed_before = True
+            self.wait_for_backfills_to_complete(dag_id, deadline)
+
+    def wait_for_backfills_to_complete(self, dag_id: str, deadline: float) -> None:
+        while any(b["completed_at"] is None for b in self.get("/backfills", dag_id=dag_id)["backfills"]):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{dag_id}: a backfill is still running: "
+                                     f"{self.get('/backfills', dag_id=dag_id)['backfills']}")
+            time.sleep(2)
 
     def trigger(self, dag_id: str, day: date, hour: int = 0) -> str:
         return self.post(f"/dags/{dag_id}/dagRuns", {"logical_date": iso(day, hour)})["dag_run_id"]
