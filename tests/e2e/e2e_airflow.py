@@ -74,7 +74,13 @@ class AirflowAPI:
         """One API call; a 5xx is tried again (up to 5 times), as an ops tool would: on the local stack's SQLite
         metadata a write can meet "database is locked" while the scheduler writes, and the API rolls it back."""
         for attempt in range(5):
-            response = self.http.request(method, f"/api/v2{path}", **kwargs)
+            try:
+                response = self.http.request(method, f"/api/v2{path}", **kwargs)
+            except httpx.TransportError:  # uvicorn resets the connection of a request that raised
+                if method != "GET" or attempt == 4:
+                    raise
+                time.sleep(1 + attempt)
+                continue
             if response.status_code < 500:
                 break
             time.sleep(1 + attempt)
@@ -129,20 +135,26 @@ class AirflowAPI:
     def backfill(self, dag_id: str, first: date, last: date, max_active_runs: int = 1,
                  timeout: float = 600) -> dict[str, Any]:
         """POST /backfills as an ops person would have to on the local stack's SQLite metadata: Airflow commits the
-        backfill before it creates its runs, so "database is locked" meeting a scheduler write (a 500) can leave it
-        with some of its runs (or none); a new one is refused (409) until the scheduler completes that one. So: wait
-        for it to complete, then send the same request again; reprocess_behavior "none" creates only the days that
-        have no run yet, and the two backfills' runs together cover the range once."""
+        backfill before it creates its runs, so "database is locked" meeting a scheduler write (a 500, or the
+        connection reset) can leave it with some of its runs (or none); a new one is refused (409) until the
+        scheduler completes that one. So: wait for it to complete, then send the same request again;
+        reprocess_behavior "none" creates only the days that have no run yet, and the two backfills' runs together
+        cover the range once."""
         body = {"dag_id": dag_id, "from_date": iso(first), "to_date": iso(last, 23),
                 "max_active_runs": max_active_runs, "reprocess_behavior": "none"}
         deadline, failed_before = time.monotonic() + timeout, False
         while True:
-            response = self.http.post("/api/v2/backfills", json=body)
-            if response.status_code < 400:
-                return response.json()
-            retryable = response.status_code >= 500 or (response.status_code == 409 and failed_before)
+            try:
+                response = self.http.post("/api/v2/backfills", json=body)
+            except httpx.TransportError as exc:  # uvicorn resets the connection of a request that raised
+                status, text = 0, f"{type(exc).__name__}: {exc}"
+            else:
+                if response.status_code < 400:
+                    return response.json()
+                status, text = response.status_code, response.text[:2000]
+            retryable = status == 0 or status >= 500 or (status == 409 and failed_before)
             if not retryable or time.monotonic() > deadline:
-                raise AssertionError(f"POST /backfills {dag_id} -> {response.status_code}: {response.text[:2000]}")
+                raise AssertionError(f"POST /backfills {dag_id} -> {status or 'no response'}: {text}")
             failed_before = True
             self.wait_for_backfills_to_complete(dag_id, deadline)
 
