@@ -18,9 +18,11 @@ from typing import Any, Iterator
 
 from recon import db, paths, s3
 from recon.ingest import manifest
-from recon.ingest.tsv import TsvWritten, load_data_sql, write_tsv
+from recon.ingest.tsv import TsvWritten, load_data_sql, write_tsv, write_tsv_lines
 from recon.parsers.base import ParseError, convert_row
-from recon.parsers.registry import count_records, find_card_number, get_parser
+from recon.parsers.card_scan import file_may_hold_card_number
+from recon.parsers.csv_table import RecordCount
+from recon.parsers.registry import PARSERS, TSV_LINES, count_records, find_card_number, get_parser
 from recon.settings import Settings, load_settings
 from recon.sources import Source
 from recon.warehouse import landing_table
@@ -113,11 +115,41 @@ def _parse_to_tsv(source: Source, path: Path, file_name: str, tsv_path: Path, pa
     if card is not None:
         raise card
     rows = ((r.line, r.values) for r in parser(source, path, file_name))
-    tsv = write_tsv(tsv_path, source.column_names, rows)
+    return _checked(write_tsv(tsv_path, source.column_names, rows), rows_read, file_name)
+
+
+def _checked(tsv: TsvWritten, rows_read: int, file_name: str) -> TsvWritten:
     if tsv.rows != rows_read:  # a record the parser skipped (or made up) would be lost without a trace
         raise ParseError(file_name, f"the parser produced {tsv.rows} rows but the file holds {rows_read} records; "
                          "a row would be lost or invented, so the file is refused (a parser defect: report it)")
     return tsv
+
+
+def _read_to_tsv(source: Source, path: Path, file_name: str, tsv_path: Path, parser: Any) -> tuple[TsvWritten, int]:
+    """The file's TSV and its record count (rows_read), after the card-number gate; ParseError if either refuses
+    it. A format with one-pass TSV lines (TSV_LINES, the registered parser's rows) counts its records and writes
+    its rows in the same reading: else count_records, then _parse_to_tsv, each reading the file."""
+    lines = TSV_LINES.get(source.format)
+    if lines is None or parser is not PARSERS.get(source.format):
+        rows_read = count_records(source.format, path)
+        return _parse_to_tsv(source, path, file_name, tsv_path, parser, rows_read), rows_read
+    # The card-number search first, over the whole file, when its raw bytes meet the pre-filter. Else the
+    # pre-filter's answer holds for a file that parses strictly to its end (card_scan.scan_csv says why), which
+    # the one-pass reading checks: if it stops on an error, the whole file is searched before that is reported.
+    searched = file_may_hold_card_number(path)
+    if searched:
+        card = find_card_number(source.format, path, file_name)
+        if card is not None:
+            raise card
+    count = RecordCount()
+    try:
+        tsv = write_tsv_lines(tsv_path, lines(source, path, file_name, count))
+    except ParseError:
+        card = None if searched else find_card_number(source.format, path, file_name)
+        if card is not None:
+            raise card from None  # a card number is the reason, as when the search comes first
+        raise
+    return _checked(tsv, count.records, file_name), count.records
 
 
 def _land_one(s: Settings, source: Source, business_date: date, load_id: str, key: str, file_name: str,
@@ -142,10 +174,10 @@ def _land_one(s: Settings, source: Source, business_date: date, load_id: str, ke
         file_id = manifest.insert(cur, s, source=source.name, business_date=business_date, object_key=key,
                                   file_name=file_name, load_id=load_id, status="received", sha256=download.sha256,
                                   size=download.size, supersedes=previous.file_id if previous else None)
-    rows_read = count_records(source.format, download.path)
     try:
-        tsv = _parse_to_tsv(source, download.path, file_name, tsv_path, parser, rows_read)
+        tsv, rows_read = _read_to_tsv(source, download.path, file_name, tsv_path, parser)
     except ParseError as exc:
+        rows_read = count_records(source.format, download.path)  # every record, as a lenient reader counts them
         with db.transaction() as cur:
             manifest.update(cur, s, file_id, status="quarantined", reason=str(exc), rows_read=rows_read,
                             rows_loaded=0, rows_published=0, rows_already_present=0, rows_quarantined=rows_read)

@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 
 from lxml import etree
 
-from recon.pan import CardMatch, first_card_number
+from recon.pan import CANDIDATE_SPAN, MAX_DIGITS, CardMatch, bytes_may_hold_card_number, first_card_number
 from recon.parsers import bai2, camt053
 from recon.parsers.base import LineTooLong, ParseError, bounded_lines
 from recon.parsers.csv_table import column_name, field_at, open_csv
@@ -60,27 +60,105 @@ def scan_raw(path: Path, file_name: str, name_field: Callable[[int, str], str | 
     return None
 
 
+def file_may_hold_card_number(path: Path, chunk: int = 1024 * 1024) -> bool:
+    """Whether any part of the file's raw bytes meets the card-number pre-filter (recon.pan.CANDIDATE): False
+    means no text read from those bytes can hold a card number as long as the reading only drops or keeps
+    characters that are not digits, spaces or dashes between them (a CSV that parses strictly does; see
+    scan_csv). In chunks, each searched with the end of the one before: bounded memory."""
+    carry = b""
+    with open(path, "rb") as handle:
+        while data := handle.read(chunk):
+            text = carry + data
+            # a digit run at the end may go on in the next chunk: it is searched with it, whole
+            cut = len(text)
+            while cut and 48 <= text[cut - 1] <= 57:
+                cut -= 1
+            if cut and bytes_may_hold_card_number(text[:cut]):
+                return True
+            run = text[cut:]
+            carry = _context(text[:cut]) + (run if len(run) <= MAX_DIGITS else b"0" * (MAX_DIGITS + 1))
+    return bytes_may_hold_card_number(carry)
+
+
+def _context(searched: bytes) -> bytes:
+    """The end of searched text that a candidate going on after it needs: its last CANDIDATE_SPAN bytes from the
+    first that is not a digit (the character before a candidate's first group), so no digit run cut there is
+    taken for a whole one."""
+    tail = searched[-CANDIDATE_SPAN:]
+    for at, byte in enumerate(tail):
+        if not 48 <= byte <= 57:
+            return tail[at:]
+    return b"0" * (MAX_DIGITS + 1) if tail else b""  # (nothing searched yet: the start of the file is an edge)
+
+
+def parses_strictly(path: Path, delimiter: str = ",") -> bool:
+    """Whether the file reads as CSV without an error with csv's strict dialect (and no line too long)."""
+    try:
+        with open_csv(path) as handle:
+            for _ in csv.reader(bounded_lines(handle), delimiter=delimiter, strict=True):
+                pass
+    except (LineTooLong, csv.Error):
+        return False
+    return True
+
+
 def scan_csv(path: Path, file_name: str, delimiter: str = ",", exempt: Exemption | None = None
              ) -> CardNumberFound | None:
-    """Every field of every record, the header too, named by its column (a lenient reader: any CSV-ish file)."""
+    """Every field of every record, the header too, named by its column (a lenient reader: any CSV-ish file).
+
+    Quick answer first: if no raw byte sequence of the file meets the pre-filter and the file parses strictly,
+    no field can hold a card number (a strict reading only removes the quotes around a field and halves doubled
+    ones: every digit string of a field is in the raw bytes as it is, between the same kind of characters).
+    Otherwise every field is searched, as a lenient reader reads it (which may join digits across a stray quote).
+    """
+    if not file_may_hold_card_number(path) and parses_strictly(path, delimiter):
+        return None
     header: list[str] | None = None
+
+    def search(start: int, record: list[str]) -> CardNumberFound | None:
+        for index, value in enumerate(record):
+            match = first_card_number(value)
+            if match is None:
+                continue
+            column = "header" if header is None else column_name(header, index)
+            if header is not None and exempt is not None and exempt(column, value):
+                continue  # the whole value is the partner's own identifier
+            return CardNumberFound(file_name, match, start + value[:match.start].count("\n"), column)
+        return None
+
+    def search_batch(batch: list[tuple[int, list[str]]]) -> CardNumberFound | None:
+        # the pre-filter on all the batch's fields at once (joined by a character no card number holds), then
+        # each field of a batch that meets it
+        text = "\n".join("\n".join(record) for _, record in batch)
+        if not bytes_may_hold_card_number(text.encode("utf-8", "surrogateescape")):
+            return None
+        return next((found for start, record in batch if (found := search(start, record)) is not None), None)
+
+    batch: list[tuple[int, list[str]]] = []
     try:
         with open_csv(path) as handle:
             reader = csv.reader(bounded_lines(handle), delimiter=delimiter, strict=False)
-            start = 1
+            start, size = 1, 0
             for record in reader:
-                for index, value in enumerate(record):
-                    match = first_card_number(value)
-                    if match is None:
-                        continue
-                    column = "header" if header is None else column_name(header, index)
-                    if header is not None and exempt is not None and exempt(column, value):
-                        continue  # the whole value is the partner's own identifier
-                    return CardNumberFound(file_name, match, start + value[:match.start].count("\n"), column)
                 if header is None:
+                    found = search(start, record)
+                    if found is not None:
+                        return found
                     header = [h.strip() for h in record]
+                else:
+                    batch.append((start, record))
+                    size += sum(map(len, record)) + len(record)
+                    if len(batch) >= 1024 or size >= 1024 * 1024:
+                        if (found := search_batch(batch)) is not None:
+                            return found
+                        batch, size = [], 0
                 start = reader.line_num + 1
+            if batch and (found := search_batch(batch)) is not None:
+                return found
     except (LineTooLong, csv.Error):
+        if batch and (found := search_batch(batch)) is not None:  # the records read before, as read
+            return found
+
         def name(line: int, before: str) -> str | None:
             return "header" if line == 1 or header is None else field_at(header, before, delimiter)
 

@@ -6,15 +6,16 @@ byte if it has no scanner of its own)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
-from recon.parsers.adyen import is_adyen_reference, parse_adyen_settlement_csv
+from recon.parsers.adyen import add_created_utc, check_adyen_row, is_adyen_reference, parse_adyen_settlement_csv
 from recon.parsers.bai2 import count_bai2_records, parse_bai2
 from recon.parsers.base import Parser
 from recon.parsers.camt053 import count_camt053_records, parse_camt053
 from recon.parsers.card_scan import CardNumberFound, scan_bai2, scan_camt053, scan_csv, scan_raw
-from recon.parsers.csv_table import count_csv_records, parse_csv_table
-from recon.parsers.stripe import parse_stripe_payout_csv
+from recon.parsers.csv_table import RecordCount, count_csv_records, csv_table_tsv_lines, parse_csv_table
+from recon.parsers.stripe import check_stripe_row, parse_stripe_payout_csv
+from recon.sources import Source
 
 RecordCounter = Callable[[Path], int]
 CardScanner = Callable[[Path, str], "CardNumberFound | None"]
@@ -41,6 +42,18 @@ CARD_SCANNERS: dict[str, CardScanner] = {
     "adyen_settlement_csv": lambda path, file_name: scan_csv(path, file_name, exempt=is_adyen_reference),
     "bai2": scan_bai2,
     "camt053": scan_camt053,
+}
+
+
+# Formats read in one pass straight to the TSV that lands them (the record count as it goes): the parser's rows as
+# write_tsv writes them, and the file's records counted by the same reading (recon.ingest.land uses them).
+TsvLines = Callable[[Source, Path, str, RecordCount], Iterator[str]]
+TSV_LINES: dict[str, TsvLines] = {
+    "csv_table": csv_table_tsv_lines,
+    "stripe_payout_csv": lambda source, path, file_name, count: csv_table_tsv_lines(
+        source, path, file_name, count, row_check=check_stripe_row),
+    "adyen_settlement_csv": lambda source, path, file_name, count: csv_table_tsv_lines(
+        source, path, file_name, count, row_check=check_adyen_row, prepare=add_created_utc),
 }
 
 
