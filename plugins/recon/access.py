@@ -106,6 +106,8 @@ def loader_grants(settings: Settings, sources: Iterable[Source]) -> tuple[Grant,
         # who holds which ingest lock (recon.ingest.ingest_lock, written with REPLACE)
         Grant(("SELECT", "INSERT", "DELETE"), raw, "ingest_locks"),
         Grant(("SELECT",), settings.product_db),  # the ledger extraction
+        # the audit's GX batches are temporary tables (recon.gates.gx_runner): visible to their own session only
+        Grant(("CREATE TEMPORARY TABLES",), raw),
     )
 
 

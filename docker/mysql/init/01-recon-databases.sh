@@ -80,12 +80,15 @@ set -euo pipefail
 ns="${RECON_NAMESPACE:-recon}"
 loader="${ns}_loader"
 product_pattern="${ns//_/\\_}\\_product"
+raw_pattern="${ns//_/\\_}\\_raw"
 
 MYSQL_PWD="${MYSQL_ROOT_PASSWORD}" mysql --protocol=socket -uroot <<SQL
 CREATE USER IF NOT EXISTS '${loader}'@'%' IDENTIFIED BY '${RECON_LOADER_PASSWORD}';
 ALTER USER '${loader}'@'%' IDENTIFIED BY '${RECON_LOADER_PASSWORD}';
 REVOKE ALL PRIVILEGES, GRANT OPTION FROM '${loader}'@'%';
 GRANT SELECT ON \`${product_pattern}\`.* TO '${loader}'@'%';
+-- the audit's GX batches are temporary tables (plugins/recon/gates/gx_runner.py)
+GRANT CREATE TEMPORARY TABLES ON \`${raw_pattern}\`.* TO '${loader}'@'%';
 SQL
 
 echo "recon: loader user '${loader}'@'%' (its ${ns}_raw table grants come from airflow-init's recon stack init)"

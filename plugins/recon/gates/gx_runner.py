@@ -69,7 +69,7 @@ class GxSession:
     """One ephemeral GX context with the warehouse as a SQL datasource; validate many queries with it, then
     `build_docs()` once to publish them all to the Data Docs site (unless RECON_GX_DOCS=off)."""
 
-    def __init__(self, connection_string: str, docs: bool | None = None):
+    def __init__(self, connection_string: str, docs: bool | None = None, temp_tables: bool = True):
         import great_expectations as gx
 
         logging.getLogger("great_expectations").setLevel(logging.WARNING)
@@ -85,7 +85,12 @@ class GxSession:
             self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
         except Exception:  # noqa: BLE001 - cosmetic only
             pass
-        self.datasource = self.context.data_sources.add_sql(name="warehouse", connection_string=connection_string)
+        # create_temp_table: GX learns a query asset's columns by running the whole query through a buffered cursor
+        # (the file's or mart's rows in this process: about 1 KB a row). With a temporary table the query runs in
+        # the server and the columns are read from the table. Needs a default database in the URL and the
+        # user's CREATE TEMPORARY TABLES there (recon.access).
+        self.datasource = self.context.data_sources.add_sql(name="warehouse", connection_string=connection_string,
+                                                            create_temp_table=temp_tables)
         self._n = 0
         self._assets: set[str] = set()
         self._pending: list[tuple[str, Any, GateResult]] = []  # (batch id, GX result, our result) to publish

@@ -36,7 +36,7 @@ def audit_landed(source: Source, business_date: date) -> AuditResult:
     result = AuditResult()
     if not landed:
         return result
-    session = GxSession(db.sqlalchemy_url())
+    session = GxSession(db.sqlalchemy_url(database=s.raw_db))  # the database of GX's temporary tables
     table = landing_table(s, source)
     gates: list[GateResult] = []
     for row in landed:
